@@ -18,7 +18,10 @@ from tui import __version__
 COMMANDS: dict[str, tuple[str, str]] = {
     "lint": ("tui.commands.lint", "check a dataset file and estimate tokens, epochs and cost"),
     "serve": ("tui.commands.serve", "run the local OpenAI-compatible fine-tuning server"),
-    "convert": ("tui.commands.convert", "convert CSV/TSV/JSON/XLSX/prompt-completion to chat JSONL"),
+    "convert": (
+        "tui.commands.convert",
+        "convert CSV/TSV/JSON/XLSX/completions to chat JSONL",
+    ),
     "split": ("tui.commands.split", "split a dataset into training and validation files"),
     "fix": ("tui.commands.fix", "fix what can be fixed mechanically in a dataset"),
 }

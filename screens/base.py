@@ -1,0 +1,56 @@
+"""What every mode screen shares: the header with mode tabs and connection status, the footer,
+and one place where worker failures become a toast instead of a traceback."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
+
+from tui.widgets.app_header import AppHeader
+
+log = logging.getLogger("ft-tui.screens")
+
+
+def describe_error(error: BaseException) -> str:
+    """A one-line, user-facing description of an error from any layer."""
+    try:
+        from tui.services.errors import describe
+
+        return str(describe(error))
+    except ImportError:
+        return f"{type(error).__name__}: {error}"
+
+
+class ModeScreen(Screen[None]):
+    """Base class for the four mode screens: subclasses yield their body from `compose_body`."""
+
+    MODE = ""
+
+    def compose(self) -> ComposeResult:
+        yield AppHeader(self.MODE)
+        yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        """The screen's own widgets, between the header and the footer."""
+        yield from ()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state is WorkerState.ERROR and worker.error is not None:
+            log.error("%s failed", worker.name or "task", exc_info=worker.error)
+            self.notify(
+                describe_error(worker.error),
+                title=worker.description or "Something went wrong",
+                severity="error",
+                timeout=8,
+            )
+            self.on_worker_failed(worker)
+
+    def on_worker_failed(self, worker: Worker[Any]) -> None:
+        """Hook for screens that must restore state when a worker fails."""

@@ -1,0 +1,231 @@
+"""The Textual app: four modes, global bindings, the palette, profile and connection state.
+
+Screens live in the top-level `screens` package and are imported when their mode is first shown,
+so startup stays fast. The connection to the active profile's backend is created lazily: nothing
+touches the network (or starts the local server) until a screen asks for a client.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import traceback
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from tui import config
+from tui.core.assets import asset
+from tui.core.log_buffer import LogBuffer
+
+if TYPE_CHECKING:
+    from tui.services.connection import Connection, ConnectionHealth
+
+log = logging.getLogger("ft-tui")
+
+MODE_TITLES = {"datasets": "Datasets", "jobs": "Jobs", "chat": "Chat", "files": "Files & models"}
+
+
+def _lazy_screen(module: str, name: str) -> Callable[[], Screen[Any]]:
+    def factory() -> Screen[Any]:
+        screen_class = getattr(importlib.import_module(module), name)
+        return screen_class()  # type: ignore[no-any-return]
+
+    return factory
+
+
+class FtApp(App[None]):
+    """ft-tui. `start_path` is the dataset file or directory given on the command line."""
+
+    CSS_PATH = str(asset("app.tcss"))
+    TITLE = "ft-tui"
+    ENABLE_COMMAND_PALETTE = True
+    MODES = {
+        "datasets": _lazy_screen("screens.datasets", "DatasetsScreen"),
+        "jobs": _lazy_screen("screens.jobs", "JobsScreen"),
+        "chat": _lazy_screen("screens.chat", "ChatScreen"),
+        "files": _lazy_screen("screens.files", "FilesScreen"),
+    }
+    BINDINGS = [
+        Binding("1", "switch_mode('datasets')", "Datasets", id="mode.datasets"),
+        Binding("2", "switch_mode('jobs')", "Jobs", id="mode.jobs"),
+        Binding("3", "switch_mode('chat')", "Chat", id="mode.chat"),
+        Binding("4", "switch_mode('files')", "Files", id="mode.files"),
+        Binding("question_mark", "toggle_help", "Keys", id="app.help"),
+        Binding("f12", "show_log", "Log", id="app.log", show=False),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+    ]
+
+    status_text: reactive[str] = reactive("")
+    """Profile and connection health, shown in every screen's header."""
+
+    def __init__(
+        self,
+        start_path: Path | None = None,
+        *,
+        connection: Connection | None = None,
+        log_buffer: LogBuffer | None = None,
+    ) -> None:
+        super().__init__()
+        self.start_path = (start_path or Path.cwd()).expanduser()
+        self._connection = connection
+        self.log_buffer = log_buffer or LogBuffer()
+        self.animation_level = "none"  # repaint cost matters over slow links
+        # Hand-offs between modes (e.g. "launch a job with this file", "chat with this model").
+        self.pending: dict[str, Any] = {}
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        try:
+            self.set_keymap(config.keymap())
+        except config.ConfigError as exc:
+            self.notify(str(exc), title="Keymap not applied", severity="error", timeout=10)
+        self.switch_mode("datasets")
+        self._refresh_status()
+
+    async def on_unmount(self) -> None:
+        if self._connection is not None:
+            try:
+                await self._connection.aclose()
+            except Exception:
+                log.exception("closing the connection failed")
+
+    # -- connection ----------------------------------------------------------------------------
+
+    @property
+    def connection(self) -> Connection:
+        """The active profile's connection, created on first use."""
+        if self._connection is None:
+            from tui.services.connection import connection_for
+
+            self._connection = connection_for(None)
+            self._connection.add_listener(self._on_health)
+            self._refresh_status()
+        return self._connection
+
+    def use_profile(self, name: str) -> None:
+        """Switch to another profile; screens refetch on their next refresh."""
+        from tui.services.connection import connection_for
+
+        old = self._connection
+        try:
+            self._connection = connection_for(name)
+        except Exception as exc:  # a broken profile must not take the app down
+            self.notify(str(exc), title=f"Profile {name!r} unusable", severity="error")
+            return
+        self._connection.add_listener(self._on_health)
+        if old is not None:
+            self.run_worker(old.aclose(), group="connection-close", exit_on_error=False)
+        self._refresh_status()
+        self.notify(f"Using profile {name!r}", timeout=3)
+        self.notify_screens("profile_changed")
+
+    def notify_screens(self, hook: str) -> None:
+        for screen in self.screen_stack:
+            callback = getattr(screen, f"on_{hook}", None)
+            if callable(callback):
+                callback()
+
+    def _on_health(self, health: ConnectionHealth) -> None:
+        # Listeners may fire from worker threads or tasks; hop onto the UI loop safely.
+        try:
+            self.call_later(self._refresh_status)
+        except Exception:
+            self.call_from_thread(self._refresh_status)
+
+    def _refresh_status(self) -> None:
+        if self._connection is None:
+            self.status_text = "profile: (not connected yet)"
+            return
+        conn = self._connection
+        self.status_text = f"{conn.profile.name} · {conn.health.describe()}"
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def action_toggle_help(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def action_show_log(self) -> None:
+        from screens.log import LogScreen
+
+        self.push_screen(LogScreen(self.log_buffer))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for mode, title in MODE_TITLES.items():
+            yield SystemCommand(
+                f"Go to {title}", f"Switch to the {title} screen", self._switcher(mode)
+            )
+        yield SystemCommand(
+            "Show log", "Recent messages and errors of this session", self.action_show_log
+        )
+        try:
+            from tui.services.profiles import list_profiles
+
+            for profile in list_profiles():
+                yield SystemCommand(
+                    f"Use profile: {profile.name}",
+                    profile.describe(),
+                    self._profile_switcher(profile.name),
+                )
+        except Exception as exc:
+            log.warning("profiles unavailable: %s", exc)
+        # Every action bound on the current screen is reachable from the palette too.
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not binding.description or binding.action.startswith("switch_mode"):
+                continue
+            yield SystemCommand(
+                binding.description,
+                f"{binding.key_display or key} · {binding.tooltip or binding.action}",
+                self._binding_runner(active.node, binding.action),
+            )
+
+    def _switcher(self, mode: str) -> Callable[[], object]:
+        return lambda: self.switch_mode(mode)
+
+    def _profile_switcher(self, name: str) -> Callable[[], None]:
+        return lambda: self.use_profile(name)
+
+    def _binding_runner(self, node: Any, action: str) -> Callable[[], Any]:
+        async def run() -> None:
+            await self.run_action(action, node)
+
+        return run
+
+    # -- errors: never a traceback on the terminal ---------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        self._last_error = error
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        crash = write_crash_report(getattr(self, "_last_error", None))
+        self.bell()
+        self._exit_renderables.append(
+            f"ft-tui stopped after an unexpected error. Details: {crash}\n"
+            "Please report it with that file."
+        )
+        self._close_messages_no_wait()
+
+
+def write_crash_report(error: BaseException | None) -> Path:
+    path = config.data_dir() / "crash.log"
+    details = "".join(traceback.format_exception(error)) if error else traceback.format_exc()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(details)
+            handle.write("\n")
+    except OSError:
+        return Path("(could not write crash log)")
+    return path
