@@ -1,0 +1,129 @@
+"""A job's event log: newest at the bottom, coloured by level, following new events only while the
+view is at the bottom (scroll up to read and it stays put).
+
+Events are kept as compact tuples and rendered lazily line by line (Line API), so 100k events
+cost little memory and a repaint formats only the visible rows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+LEVEL_STYLES = {
+    "info": Style(),
+    "warn": Style(color="yellow"),
+    "warning": Style(color="yellow"),
+    "error": Style(color="red", bold=True),
+}
+_TIME_STYLE = Style(dim=True)
+_METRICS_STYLE = Style(dim=True)
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One event as the log shows it."""
+
+    id: str
+    created_at: int
+    level: str
+    message: str
+    type: str = "message"
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split()) if ("\n" in message or "\r" in message) else message
+
+
+class EventLog(ScrollView, can_focus=True):
+    """Scrollable, append-only list of events; duplicates (same id) are ignored."""
+
+    BINDINGS = [
+        Binding("end,G", "follow", "Follow new events", id="events.follow"),
+        Binding("home,g", "oldest", "Oldest event", id="events.oldest", show=False),
+    ]
+    DEFAULT_CSS = """
+    EventLog { height: 1fr; overflow: auto auto; }
+    EventLog:focus { background-tint: $foreground 5%; }
+    """
+
+    def __init__(self, *, id: str | None = None, utc: bool = False) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self._entries: list[LogEntry] = []
+        self._seen: set[str] = set()
+        self._width = 0
+        self._utc = utc
+
+    @property
+    def entry_count(self) -> int:
+        return len(self._entries)
+
+    def entry(self, index: int) -> LogEntry:
+        return self._entries[index]
+
+    def visible_messages(self) -> list[str]:
+        """The messages currently in view, top to bottom (for tests and copy)."""
+        top = round(self.scroll_y)
+        return [e.message for e in self._entries[top : top + self.scrollable_content_region.height]]
+
+    def add_entries(self, entries: Iterable[LogEntry]) -> int:
+        """Append entries (oldest first); returns how many were new."""
+        at_end = self.is_vertical_scroll_end or self.max_scroll_y == 0
+        added = 0
+        for entry in entries:
+            if entry.id in self._seen:
+                continue
+            self._seen.add(entry.id)
+            self._entries.append(entry)
+            self._width = max(self._width, len(entry.message) + 10)
+            added += 1
+        if not added:
+            return 0
+        self.virtual_size = Size(self._width, len(self._entries))
+        if at_end and not self.is_vertical_scrollbar_grabbed:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.refresh()
+        return added
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._seen.clear()
+        self._width = 0
+        self.virtual_size = Size(0, 0)
+        self.refresh()
+
+    def action_follow(self) -> None:
+        self.scroll_end(animate=False, immediate=True, x_axis=False)
+
+    def action_oldest(self) -> None:
+        self.scroll_home(animate=False, immediate=True, x_axis=False)
+
+    def _format_time(self, created_at: int) -> str:
+        moment = time.gmtime(created_at) if self._utc else time.localtime(created_at)
+        return time.strftime("%H:%M:%S", moment)
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if index >= len(self._entries):
+            return Strip.blank(width, base)
+        entry = self._entries[index]
+        style = (
+            _METRICS_STYLE if entry.type == "metrics" else LEVEL_STYLES.get(entry.level, Style())
+        )
+        segments = [
+            Segment(self._format_time(entry.created_at) + " ", base + _TIME_STYLE),
+            Segment(_one_line(entry.message), base + style),
+        ]
+        strip = Strip(segments).crop_extend(scroll_x, scroll_x + width, base)
+        return strip.apply_offsets(scroll_x, index)
