@@ -1,0 +1,381 @@
+"""Remote files on any OpenAI-compatible backend: paged listing, a bounded content preview,
+download to a local path and delete. No Textual.
+
+Result files of fine-tuning jobs may arrive base64-encoded (the official function-calling cookbook
+decodes them before printing); preview and download detect that and decode on the fly, so the user
+sees and saves the CSV itself. Content is always streamed: a preview reads a bounded prefix and
+closes the stream, a download writes chunk by chunk into a temporary file that replaces the
+destination only once it is complete.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import os
+import re
+import tempfile
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tui.services.errors import ServiceError
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+TERMINAL_JOB_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
+PURPOSES = (
+    "fine-tune",
+    "fine-tune-results",
+    "batch",
+    "batch_output",
+    "assistants",
+    "assistants_output",
+    "vision",
+    "user_data",
+    "evals",
+)
+PREVIEW_BYTES = 64 * 1024
+PREVIEW_LINES = 200
+_B64_SNIFF_BYTES = 4096
+_B64_BODY = re.compile(rb"^[A-Za-z0-9+/\s]*={0,2}\s*$")
+_B64_ALPHABET = re.compile(rb"^[A-Za-z0-9+/=\s]*$")
+
+
+class FileActionError(ServiceError):
+    """A files action that cannot go ahead; the message says why, the hint what to do."""
+
+
+class DestinationExists(FileActionError):
+    """The download target exists and the caller did not allow overwriting it."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path} already exists", "choose another path or confirm overwrite")
+        self.path = path
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    id: str
+    filename: str
+    purpose: str
+    bytes: int
+    created_at: int
+    status: str
+    status_details: str | None = None
+    expires_at: int | None = None
+
+    @classmethod
+    def from_sdk(cls, obj: Any) -> RemoteFile:
+        return cls(
+            id=str(obj.id),
+            filename=str(getattr(obj, "filename", "") or ""),
+            purpose=str(getattr(obj, "purpose", "") or ""),
+            bytes=int(getattr(obj, "bytes", 0) or 0),
+            created_at=int(getattr(obj, "created_at", 0) or 0),
+            status=str(getattr(obj, "status", "") or ""),
+            status_details=getattr(obj, "status_details", None),
+            expires_at=getattr(obj, "expires_at", None),
+        )
+
+
+@dataclass
+class FileListing:
+    """Files loaded so far, page by page. `complete` turns true after the last page."""
+
+    purpose: str | None = None
+    files: list[RemoteFile] = field(default_factory=list)
+    complete: bool = False
+    cursor: str | None = None
+
+    def add_page(self, page: list[RemoteFile], has_more: bool) -> list[RemoteFile]:
+        """Append a page, skipping ids already seen and files of another purpose."""
+        seen = {f.id for f in self.files}
+        fresh = [f for f in page if f.id not in seen and (self.purpose in (None, f.purpose))]
+        self.files.extend(fresh)
+        if page:
+            self.cursor = page[-1].id
+        self.complete = not has_more or not page
+        return fresh
+
+
+@dataclass(frozen=True)
+class FilePreview:
+    file_id: str
+    lines: list[str]
+    truncated: bool
+    decoded_base64: bool = False
+    binary: bool = False
+    bytes_read: int = 0
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    path: Path
+    bytes_written: int
+    decoded_base64: bool
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TB"
+
+
+def looks_base64(prefix: bytes) -> bool:
+    """True when a content prefix is base64 text that decodes to readable text.
+
+    A plain CSV or JSONL never passes: commas, braces and quotes are outside the alphabet.
+    """
+    sample = prefix[:_B64_SNIFF_BYTES]
+    compact = b"".join(sample.split())
+    if len(compact) < 8 or not _B64_ALPHABET.match(sample):
+        return False
+    if len(sample) == len(prefix) and not _B64_BODY.match(sample):
+        return False  # the whole content is here, so padding may only sit at the end
+    usable = len(compact) - len(compact) % 4
+    try:
+        decoded = base64.b64decode(compact[:usable], validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    text = decoded.decode("utf-8", errors="ignore")
+    if not text:
+        return False
+    printable = sum(1 for ch in text if ch.isprintable() or ch in "\r\n\t")
+    return printable / len(text) > 0.95
+
+
+class Base64Stream:
+    """Decode base64 arriving in arbitrary chunks (whitespace and line breaks allowed)."""
+
+    def __init__(self) -> None:
+        self._pending = b""
+
+    def feed(self, chunk: bytes) -> bytes:
+        data = self._pending + b"".join(chunk.split())
+        usable = len(data) - len(data) % 4
+        self._pending = data[usable:]
+        return base64.b64decode(data[:usable]) if usable else b""
+
+    def finish(self) -> bytes:
+        if not self._pending:
+            return b""
+        padded = self._pending + b"=" * (-len(self._pending) % 4)
+        self._pending = b""
+        try:
+            return base64.b64decode(padded)
+        except (binascii.Error, ValueError):
+            return b""
+
+
+class _DecodingSink:
+    """Pass bytes through, or decode them when the first few KB turn out to be base64."""
+
+    def __init__(self, decode: bool) -> None:
+        self._decode = decode
+        self._head = b""
+        self._decoder: Base64Stream | None = None
+        self._decided = False
+        self.written = 0
+
+    @property
+    def decoded(self) -> bool:
+        return self._decoder is not None
+
+    def _decide(self) -> bytes:
+        data, self._head, self._decided = self._head, b"", True
+        if self._decode and looks_base64(data):
+            self._decoder = Base64Stream()
+        return self._emit(data)
+
+    def _emit(self, data: bytes) -> bytes:
+        out = self._decoder.feed(data) if self._decoder else data
+        self.written += len(out)
+        return out
+
+    def feed(self, chunk: bytes) -> bytes:
+        if self._decided:
+            return self._emit(chunk)
+        self._head += chunk
+        return self._decide() if len(self._head) >= _B64_SNIFF_BYTES else b""
+
+    def finish(self) -> bytes:
+        out = b"" if self._decided else self._decide()
+        if self._decoder:
+            tail = self._decoder.finish()
+            self.written += len(tail)
+            out += tail
+        return out
+
+
+def _is_binary(data: bytes) -> bool:
+    return b"\x00" in data[:8192]
+
+
+def preview_from_bytes(
+    file_id: str, data: bytes, *, complete: bool, max_lines: int = PREVIEW_LINES
+) -> FilePreview:
+    """The first lines of a content prefix; `complete` says whether it is the whole file."""
+    decoded = False
+    if looks_base64(data):
+        stream = Base64Stream()
+        data = stream.feed(data) + (stream.finish() if complete else b"")
+        decoded = True
+    if _is_binary(data):
+        return FilePreview(file_id, [], not complete, decoded, binary=True, bytes_read=len(data))
+    text = data.decode("utf-8", errors="replace")
+    lines = text.splitlines()
+    truncated = not complete
+    if truncated and lines and not text.endswith(("\n", "\r")):
+        lines.pop()  # the last line was cut by the byte limit; never show half a record
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        truncated = True
+    return FilePreview(file_id, lines, truncated, decoded, bytes_read=len(data))
+
+
+async def _content_chunks(client: AsyncOpenAI, file_id: str) -> AsyncGenerator[bytes, None]:
+    async with client.files.with_streaming_response.content(file_id) as response:
+        async for chunk in response.iter_bytes():
+            yield chunk
+
+
+class FilesService:
+    """Files of one backend, through the `openai` SDK's async client."""
+
+    def __init__(self, client: AsyncOpenAI, *, page_size: int = 100) -> None:
+        self.client = client
+        self.page_size = page_size
+
+    async def pages(self, listing: FileListing) -> AsyncIterator[list[RemoteFile]]:
+        """Fetch the remaining pages of `listing` (newest first), yielding each new page."""
+        while not listing.complete:
+            kwargs: dict[str, Any] = {"limit": self.page_size, "order": "desc"}
+            if listing.purpose:
+                kwargs["purpose"] = listing.purpose
+            if listing.cursor:
+                kwargs["after"] = listing.cursor
+            page = await self.client.files.list(**kwargs)
+            items = [RemoteFile.from_sdk(obj) for obj in page.data]
+            fresh = listing.add_page(items, bool(getattr(page, "has_more", False)))
+            yield fresh
+
+    async def retrieve(self, file_id: str) -> RemoteFile:
+        return RemoteFile.from_sdk(await self.client.files.retrieve(file_id))
+
+    async def preview(
+        self,
+        file: RemoteFile,
+        *,
+        max_bytes: int = PREVIEW_BYTES,
+        max_lines: int = PREVIEW_LINES,
+    ) -> FilePreview:
+        """The first lines of a file, reading at most `max_bytes` of its content stream."""
+        buffer = bytearray()
+        complete = True
+        chunks = _content_chunks(self.client, file.id)
+        try:
+            async for chunk in chunks:
+                buffer.extend(chunk)
+                if len(buffer) > max_bytes:
+                    complete = False
+                    break
+        finally:
+            await chunks.aclose()
+        data = bytes(buffer[:max_bytes])
+        return preview_from_bytes(file.id, data, complete=complete, max_lines=max_lines)
+
+    async def download(
+        self,
+        file: RemoteFile,
+        destination: Path,
+        *,
+        overwrite: bool = False,
+        decode: bool = True,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> DownloadResult:
+        """Stream a file to `destination` (a directory means `<dir>/<filename>`).
+
+        Never overwrites an existing file unless `overwrite`; a failed download leaves no partial
+        file behind. Base64 content is decoded when `decode` is true.
+        """
+        target = resolve_destination(destination, file)
+        if target.exists() and not overwrite:
+            raise DestinationExists(target)
+        if not target.parent.is_dir():
+            raise FileActionError(
+                f"folder {target.parent} does not exist", "create it first or pick another path"
+            )
+        handle, temp_name = tempfile.mkstemp(prefix=".ft-tui-", dir=target.parent)
+        sink = _DecodingSink(decode)
+        received = 0
+        try:
+            with os.fdopen(handle, "wb") as out:
+                async for chunk in _content_chunks(self.client, file.id):
+                    received += len(chunk)
+                    out.write(sink.feed(chunk))
+                    if progress:
+                        progress(received, file.bytes)
+                out.write(sink.finish())
+            os.replace(temp_name, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp_name)
+            raise
+        return DownloadResult(target, sink.written, sink.decoded)
+
+    async def delete(self, file_id: str) -> bool:
+        result = await self.client.files.delete(file_id)
+        return bool(getattr(result, "deleted", True))
+
+    async def jobs_using(self, file_id: str, *, max_jobs: int = 200) -> list[str]:
+        """Ids of unfinished jobs that train or validate on `file_id` (newest `max_jobs` jobs)."""
+        found: list[str] = []
+        seen = 0
+        after: str | None = None
+        while seen < max_jobs:
+            kwargs: dict[str, Any] = {"limit": min(100, max_jobs - seen)}
+            if after:
+                kwargs["after"] = after
+            page = await self.client.fine_tuning.jobs.list(**kwargs)
+            for job in page.data:
+                status = str(job.status)
+                uses = file_id in (job.training_file, job.validation_file)
+                if uses and status not in TERMINAL_JOB_STATUSES:
+                    found.append(job.id)
+            seen += len(page.data)
+            if not page.data or not getattr(page, "has_more", False):
+                break
+            after = page.data[-1].id
+        return found
+
+
+def resolve_destination(destination: Path, file: RemoteFile) -> Path:
+    destination = destination.expanduser()
+    if destination.is_dir():
+        return destination / safe_filename(file)
+    return destination
+
+
+def safe_filename(file: RemoteFile) -> str:
+    """The remote file's name without any directory part, or its id when it has none."""
+    name = Path(file.filename.replace("\\", "/")).name
+    return name if name not in ("", ".", "..") else f"{file.id}.bin"
+
+
+def suggest_download_path(directory: Path, file: RemoteFile) -> Path:
+    """`<directory>/<filename>`, with ` (1)`, ` (2)`… added when that name is taken."""
+    name = safe_filename(file)
+    candidate = directory / name
+    stem, suffix = Path(name).stem, Path(name).suffix
+    counter = 1
+    while candidate.exists():
+        candidate = directory / f"{stem} ({counter}){suffix}"
+        counter += 1
+    return candidate

@@ -1,0 +1,248 @@
+"""The models a backend offers, joined with the fine-tuning jobs that made them. No Textual.
+
+`GET /models` lists base and fine-tuned models (the local server adds checkpoints); OpenAI lists
+checkpoints only per job, so the checkpoints of the newest succeeded jobs are fetched too. The job
+that made a model comes from the model's extra fields when the backend sends one, else from
+matching `fine_tuned_model` of the jobs. Fine-tuned models live until their base model's shutdown
+date, so they inherit it when they carry none themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+log = logging.getLogger("ft-tui.models")
+
+BASE = "base"
+FINE_TUNED = "fine-tuned"
+CHECKPOINT = "checkpoint"
+_JOB_KEYS = ("fine_tuning_job_id", "job_id", "job")
+_BASE_KEYS = ("parent", "root", "base_model")
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    id: str
+    kind: str
+    owned_by: str
+    created: int
+    base: str | None = None
+    job_id: str | None = None
+    shutdown_date: date | None = None
+    inherited_date: bool = False
+    step: int | None = None
+
+    @property
+    def deletable(self) -> bool:
+        return self.kind == FINE_TUNED
+
+    def days_left(self, today: date) -> int | None:
+        return None if self.shutdown_date is None else (self.shutdown_date - today).days
+
+
+@dataclass
+class ModelInventory:
+    entries: list[ModelEntry] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """Why some columns may be incomplete (e.g. the backend refused to list jobs)."""
+
+    def find(self, model_id: str) -> ModelEntry | None:
+        return next((entry for entry in self.entries if entry.id == model_id), None)
+
+
+def parse_shutdown_date(value: object) -> date | None:
+    """`YYYY-MM-DD` (OpenAI), an ISO timestamp or unix seconds; None for anything else."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, tz=UTC).date()
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def base_of(model_id: str) -> str | None:
+    """`ft:<base>:<org>:<suffix>:<id>[:ckpt-step-N]` -> `<base>`; None for other names."""
+    if not model_id.startswith("ft:"):
+        return None
+    parts = model_id.split(":")
+    return parts[1] or None if len(parts) > 2 else None
+
+
+def kind_of(model_id: str) -> str:
+    if not model_id.startswith("ft:"):
+        return BASE
+    return CHECKPOINT if ":ckpt-step-" in model_id else FINE_TUNED
+
+
+def _extra(obj: Any, keys: tuple[str, ...]) -> str | None:
+    extra = getattr(obj, "model_extra", None) or {}
+    for key in keys:
+        value = extra.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _step_of(model_id: str) -> int | None:
+    marker = ":ckpt-step-"
+    if marker not in model_id:
+        return None
+    tail = model_id.rsplit(marker, 1)[1]
+    return int(tail) if tail.isdigit() else None
+
+
+@dataclass
+class _JobFacts:
+    job_of_model: dict[str, str] = field(default_factory=dict)
+    base_of_model: dict[str, str] = field(default_factory=dict)
+    succeeded: list[tuple[str, str]] = field(default_factory=list)
+    """(job id, fine-tuned model) of succeeded jobs, newest first."""
+
+
+class ModelInventoryService:
+    """Lists, joins and deletes models through the `openai` SDK's async client."""
+
+    def __init__(
+        self, client: AsyncOpenAI, *, max_jobs: int = 200, checkpoint_jobs: int = 10
+    ) -> None:
+        self.client = client
+        self.max_jobs = max_jobs
+        self.checkpoint_jobs = checkpoint_jobs
+
+    async def load(self) -> ModelInventory:
+        inventory = ModelInventory()
+        page = await self.client.models.list()
+        raw = list(page.data)
+        facts = await self._job_facts(inventory)
+        checkpoints = await self._checkpoints(facts, inventory)
+        listed = {str(m.id) for m in raw}
+        entries = [self._entry(m, facts) for m in raw]
+        entries += [c for c in checkpoints if c.id not in listed]
+        inventory.entries = _inherit_dates(entries)
+        inventory.entries = _ordered(inventory.entries)
+        return inventory
+
+    def _entry(self, model: Any, facts: _JobFacts) -> ModelEntry:
+        model_id = str(model.id)
+        kind = kind_of(model_id)
+        base = base_of(model_id) or facts.base_of_model.get(model_id)
+        if kind == BASE:
+            base = None
+        elif base is None:
+            base = _extra(model, _BASE_KEYS)
+        job_id = _extra(model, _JOB_KEYS) or facts.job_of_model.get(model_id)
+        return ModelEntry(
+            id=model_id,
+            kind=kind,
+            owned_by=str(getattr(model, "owned_by", "") or ""),
+            created=int(getattr(model, "created", 0) or 0),
+            base=base,
+            job_id=job_id if kind != BASE else None,
+            shutdown_date=parse_shutdown_date(getattr(model, "shutdown_date", None)),
+            step=_step_of(model_id),
+        )
+
+    async def _job_facts(self, inventory: ModelInventory) -> _JobFacts:
+        facts = _JobFacts()
+        after: str | None = None
+        seen = 0
+        try:
+            while seen < self.max_jobs:
+                kwargs: dict[str, Any] = {"limit": min(100, self.max_jobs - seen)}
+                if after:
+                    kwargs["after"] = after
+                page = await self.client.fine_tuning.jobs.list(**kwargs)
+                for job in page.data:
+                    model = job.fine_tuned_model
+                    if model:
+                        facts.job_of_model[model] = job.id
+                        facts.base_of_model[model] = job.model
+                        if job.status == "succeeded":
+                            facts.succeeded.append((job.id, model))
+                seen += len(page.data)
+                if not page.data or not getattr(page, "has_more", False):
+                    break
+                after = page.data[-1].id
+        except Exception as exc:  # models still list without job details
+            log.warning("listing jobs for the models view failed: %s", exc)
+            inventory.notes.append(f"jobs not listed ({type(exc).__name__}); job column partial")
+        return facts
+
+    async def _checkpoints(self, facts: _JobFacts, inventory: ModelInventory) -> list[ModelEntry]:
+        entries: list[ModelEntry] = []
+        for job_id, model in facts.succeeded[: self.checkpoint_jobs]:
+            try:
+                page = await self.client.fine_tuning.jobs.checkpoints.list(job_id, limit=100)
+            except Exception as exc:
+                log.warning("checkpoints of %s not listed: %s", job_id, exc)
+                inventory.notes.append(f"checkpoints of {job_id} not listed")
+                continue
+            for ckpt in page.data:
+                name = ckpt.fine_tuned_model_checkpoint
+                if not name or name == model:
+                    continue  # the last checkpoint is often the final model itself
+                entries.append(
+                    ModelEntry(
+                        id=name,
+                        kind=CHECKPOINT,
+                        owned_by="",
+                        created=int(ckpt.created_at),
+                        base=base_of(name) or facts.base_of_model.get(model),
+                        job_id=job_id,
+                        step=int(ckpt.step_number),
+                    )
+                )
+        return entries
+
+    async def delete(self, model_id: str) -> bool:
+        result = await self.client.models.delete(model_id)
+        return bool(getattr(result, "deleted", True))
+
+
+def _inherit_dates(entries: list[ModelEntry]) -> list[ModelEntry]:
+    dates = {e.id: e.shutdown_date for e in entries if e.kind == BASE and e.shutdown_date}
+    result: list[ModelEntry] = []
+    for entry in entries:
+        if entry.shutdown_date is None and entry.base:
+            inherited = dates.get(entry.base) or _date_by_alias(entry.base, dates)
+            if inherited:
+                entry = replace(entry, shutdown_date=inherited, inherited_date=True)
+        result.append(entry)
+    return result
+
+
+def _date_by_alias(base: str, dates: dict[str, date]) -> date | None:
+    """`gpt-4o-mini` names the dated snapshot `gpt-4o-mini-2024-07-18` in some ft: ids."""
+    matches = [d for model_id, d in dates.items() if model_id.startswith(base + "-")]
+    return min(matches) if matches else None
+
+
+def _ordered(entries: list[ModelEntry]) -> list[ModelEntry]:
+    """Fine-tuned models newest first, each followed by its checkpoints; base models last."""
+    tuned = sorted((e for e in entries if e.kind == FINE_TUNED), key=lambda e: -e.created)
+    checkpoints = sorted((e for e in entries if e.kind == CHECKPOINT), key=lambda e: -(e.step or 0))
+    bases = sorted((e for e in entries if e.kind == BASE), key=lambda e: e.id)
+    ordered: list[ModelEntry] = []
+    placed: set[str] = set()
+    for model in tuned:
+        ordered.append(model)
+        for ckpt in checkpoints:
+            if model.job_id and ckpt.job_id == model.job_id:
+                ordered.append(ckpt)
+                placed.add(ckpt.id)
+    ordered += [c for c in checkpoints if c.id not in placed]
+    return ordered + bases
+
+
+def today_utc() -> date:
+    return datetime.now(tz=UTC).date()
