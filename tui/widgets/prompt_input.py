@@ -23,9 +23,7 @@ class PromptInput(TextArea):
             self.text = text
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
-        super().__init__(
-            "", id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus"
-        )
+        super().__init__("", id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
         self.border_subtitle = "Enter send · Alt+Enter new line"
 
     async def _on_key(self, event: events.Key) -> None:

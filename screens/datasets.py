@@ -1,0 +1,328 @@
+"""Mode 1 — Datasets: browse dataset files, read examples as conversations, lint as you look.
+
+Thin: the line index (`tui.core.line_index`) and the linter (`tui.core.lint`) do the work in
+thread workers; this screen wires them to the tree, the example view and the lint panel.
+Hand-offs: `app.pending["new_job_file"]` (launch a job with the selected file, consumed by the
+Jobs screen).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DirectoryTree
+from textual.worker import get_current_worker
+
+from screens.base import ModeScreen
+from screens.prompts import LineNumberPrompt, ModelPrompt
+from tui.core.line_index import MAX_LINE_READ, LineIndex
+from tui.widgets.dataset_tree import DatasetTree, is_dataset
+from tui.widgets.example_view import ExampleView, render_example
+from tui.widgets.lint_panel import LintPanel
+
+DEFAULT_MODEL = "gpt-4.1-mini-2025-04-14"
+PROGRESS_INTERVAL = 0.2  # seconds between progress repaints from the lint worker
+
+
+class DatasetsScreen(ModeScreen):
+    MODE = "datasets"
+    DEFAULT_CSS = """
+    DatasetsScreen #datasets-body { height: 1fr; }
+    DatasetsScreen DatasetTree { width: 28; min-width: 20; border-right: solid $panel; }
+    DatasetsScreen #example-pane { width: 3fr; }
+    DatasetsScreen LintPanel { width: 2fr; border-left: solid $panel; }
+    DatasetsScreen.narrow DatasetTree { display: none; }
+    DatasetsScreen.narrow.show-tree DatasetTree { display: block; width: 24; }
+    """
+    BINDINGS = [
+        Binding("n,j", "next_example", "Next", id="datasets.next"),
+        Binding("p,k", "previous_example", "Prev", id="datasets.previous"),
+        Binding("g", "go_to_line", "Go to line", id="datasets.goto"),
+        Binding("home", "first_example", "First", show=False, id="datasets.first"),
+        Binding("end", "last_example", "Last", show=False, id="datasets.last"),
+        Binding("m", "choose_model", "Model", id="datasets.model"),
+        Binding("l", "relint", "Re-lint", id="datasets.relint"),
+        Binding("t", "toggle_tree", "Tree", id="datasets.tree"),
+        Binding("f5", "reload", "Reload", id="datasets.reload"),
+        Binding("L", "launch_job", "Launch job", id="datasets.launch"),
+        Binding("c", "convert", "Convert", id="datasets.convert"),
+        Binding("s", "split", "Split", id="datasets.split"),
+        Binding("x", "fix", "Fix", id="datasets.fix"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.model = DEFAULT_MODEL
+        self.path: Path | None = None
+        self.index: LineIndex | None = None
+        self.current = 0  # 0-based line shown
+
+    def compose_body(self) -> ComposeResult:
+        start = getattr(self.app, "start_path", Path.cwd())
+        root = start if start.is_dir() else start.parent
+        with Horizontal(id="datasets-body"):
+            yield DatasetTree(root, id="dataset-tree")
+            with Vertical(id="example-pane"):
+                yield ExampleView(id="example-view")
+            yield LintPanel(id="lint-panel")
+
+    def on_mount(self) -> None:
+        start = getattr(self.app, "start_path", Path.cwd())
+        if start.is_file():
+            self.open_file(start)
+        self.query_one(DatasetTree).focus()
+        self._apply_width(self.size.width)
+
+    def on_resize(self) -> None:
+        self._apply_width(self.size.width)
+
+    def _apply_width(self, width: int) -> None:
+        self.set_class(width < 110 and self.path is not None, "narrow")
+
+    def on_screen_resume(self) -> None:
+        # Files may have changed elsewhere (a saved chat turn, a fix): re-read what is shown.
+        if self.path is not None and self.path.exists():
+            self.open_file(self.path, keep_position=True)
+
+    # -- file selection ------------------------------------------------------------------------
+
+    @on(DirectoryTree.FileSelected)
+    def _file_selected(self, event: DirectoryTree.FileSelected) -> None:
+        event.stop()
+        if is_dataset(event.path):
+            self.open_file(event.path)
+            self.query_one(ExampleView).focus()
+
+    def open_file(self, path: Path, keep_position: bool = False) -> None:
+        position = self.current if keep_position else 0
+        if self.index is not None:
+            self.index.close()
+            self.index = None
+        self.path = path
+        self._apply_width(self.size.width)
+        try:
+            if path.is_dir():
+                raise IsADirectoryError(f"{path.name} is a directory")
+            self.index = LineIndex(path)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            self.query_one(ExampleView).show(path.name, f"Cannot open {path}: {reason}")
+            self.query_one(LintPanel).failed(f"Cannot read this file: {reason}")
+            return
+        self.current = position
+        self._show_current()
+        self._scan_index(self.index)
+        self.run_lint()
+
+    # -- example navigation --------------------------------------------------------------------
+
+    def _show_current(self) -> None:
+        view = self.query_one(ExampleView)
+        if self.index is None or self.path is None:
+            return
+        raw = self.index.read_line(self.current)
+        total = self.index.known_lines()
+        count = f"{total:,}" if self.index.complete else f"{total:,}+"
+        title = f" {self.path.name} · line {self.current + 1} of {count}"
+        if raw is None:
+            view.show(title, "This file is empty." if total == 0 else "No such line.")
+            return
+        span = self.index.line_span(self.current)
+        full = span[1] - span[0] if span else None
+        view.show(
+            title,
+            render_example(raw, self.current + 1, full if full and full > MAX_LINE_READ else None),
+        )
+
+    def _move_to(self, line: int) -> None:
+        if self.index is None:
+            return
+        last = self.index.known_lines() - 1
+        if self.index.complete:
+            line = min(line, max(last, 0))
+        self.current = max(0, line)
+        self._show_current()
+
+    def action_next_example(self) -> None:
+        self._move_to(self.current + 1)
+
+    def action_previous_example(self) -> None:
+        self._move_to(self.current - 1)
+
+    def action_first_example(self) -> None:
+        self._move_to(0)
+
+    def action_last_example(self) -> None:
+        if self.index is not None:
+            if not self.index.complete:
+                self.notify("Still indexing; showing the last line found so far.", timeout=3)
+            self._move_to(self.index.known_lines() - 1)
+
+    def action_go_to_line(self) -> None:
+        def done(line: int | None) -> None:
+            if line is not None:
+                self._move_to(line - 1)
+
+        self.app.push_screen(LineNumberPrompt(), done)
+
+    @on(LintPanel.JumpTo)
+    def _jump(self, event: LintPanel.JumpTo) -> None:
+        self._move_to(event.line - 1)
+        self.query_one(ExampleView).focus()
+
+    def action_toggle_tree(self) -> None:
+        if self.has_class("narrow"):
+            self.toggle_class("show-tree")
+        else:
+            tree = self.query_one(DatasetTree)
+            tree.display = not tree.display
+        if self.query_one(DatasetTree).display:
+            self.query_one(DatasetTree).focus()
+
+    def action_reload(self) -> None:
+        self.query_one(DatasetTree).reload()
+        if self.path is not None:
+            self.open_file(self.path, keep_position=True)
+
+    # -- workers -------------------------------------------------------------------------------
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="line-index",
+        exit_on_error=False,
+        description="Indexing lines",
+    )
+    def _scan_index(self, index: LineIndex) -> None:
+        worker = get_current_worker()
+        last = 0.0
+
+        def progress(done: int, total: int) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last > 0.5:
+                last = now
+                self.app.call_from_thread(self._index_progress, index)
+
+        index.scan(on_progress=progress, cancelled=lambda: worker.is_cancelled)
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._index_progress, index)
+
+    def _index_progress(self, index: LineIndex) -> None:
+        if index is self.index:
+            self._show_current()
+
+    def run_lint(self) -> None:
+        if self.path is None:
+            return
+        self.query_one(LintPanel).start(self.path.name, self.model)
+        self._lint(self.path, self.model)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="lint",
+        exit_on_error=False,
+        description="Linting the dataset",
+    )
+    def _lint(self, path: Path, model: str) -> None:
+        from tui.core.lint import lint_path
+
+        worker = get_current_worker()
+        cancel = threading.Event()
+        last = 0.0
+
+        def on_progress(done: int, total: int, partial: Any) -> None:
+            nonlocal last
+            if worker.is_cancelled:
+                cancel.set()
+                return
+            now = time.monotonic()
+            if now - last >= PROGRESS_INTERVAL:
+                last = now
+                errors, warnings = _severity_counts(partial)
+                self.app.call_from_thread(
+                    self.query_one(LintPanel).progress,
+                    done,
+                    total,
+                    int(getattr(partial, "examples", 0)),
+                    errors,
+                    warnings,
+                )
+
+        try:
+            report = lint_path(path, model=model, on_progress=on_progress, cancel=cancel)
+        except OSError as exc:
+            message = f"Cannot read this file: {exc.strerror or exc}"
+            self.app.call_from_thread(self.query_one(LintPanel).failed, message)
+            return
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self.query_one(LintPanel).show_report, report)
+
+    def action_relint(self) -> None:
+        self.run_lint()
+
+    def action_choose_model(self) -> None:
+        def done(model: str | None) -> None:
+            if model:
+                self.model = model
+                self.run_lint()
+
+        self.app.push_screen(ModelPrompt(self.model), done)
+
+    # -- hand-offs -----------------------------------------------------------------------------
+
+    def _require_file(self) -> Path | None:
+        if self.path is None or not self.path.is_file():
+            self.notify("Select a dataset file first.", severity="warning")
+            return None
+        return self.path
+
+    def action_launch_job(self) -> None:
+        path = self._require_file()
+        if path is not None:
+            self.app.pending["new_job_file"] = str(path)  # type: ignore[attr-defined]
+            self.app.switch_mode("jobs")
+
+    def _open_tool(self, name: str) -> None:
+        path = self._require_file()
+        if path is None:
+            return
+        from screens import dataset_tools
+
+        dialog = getattr(dataset_tools, name)(path)
+
+        def done(result: Any) -> None:
+            written = getattr(result, "output", None) or getattr(result, "train", None)
+            self.action_reload()
+            if written:
+                self.notify(f"Wrote {written}", timeout=5)
+
+        self.app.push_screen(dialog, done)
+
+    def action_convert(self) -> None:
+        self._open_tool("ConvertScreen")
+
+    def action_split(self) -> None:
+        self._open_tool("SplitScreen")
+
+    def action_fix(self) -> None:
+        self._open_tool("FixScreen")
+
+
+def _severity_counts(partial: Any) -> tuple[int, int]:
+    counts = getattr(partial, "counts_by_rule", None) or {}
+    issues = getattr(partial, "issues", []) or []
+    severity = {i.rule: i.severity for i in issues}
+    if counts:
+        errors = sum(n for r, n in counts.items() if severity.get(r) == "error")
+        return errors, sum(counts.values()) - errors
+    errors = sum(1 for i in issues if i.severity == "error")
+    return errors, len(issues) - errors
