@@ -18,12 +18,9 @@ log = logging.getLogger("ft-tui.screens")
 
 def describe_error(error: BaseException) -> str:
     """A one-line, user-facing description of an error from any layer."""
-    try:
-        from tui.services.errors import describe
+    from tui.services.errors import describe_error
 
-        return str(describe(error))
-    except ImportError:
-        return f"{type(error).__name__}: {error}"
+    return str(describe_error(error))
 
 
 class ModeScreen(Screen[None]):
@@ -44,9 +41,15 @@ class ModeScreen(Screen[None]):
         worker = event.worker
         if event.state is WorkerState.ERROR and worker.error is not None:
             log.error("%s failed", worker.name or "task", exc_info=worker.error)
+            from tui.services.errors import describe_error as describe
+
+            message = describe(worker.error)
+            body = message.detail or message.title
             self.notify(
-                describe_error(worker.error),
-                title=worker.description or "Something went wrong",
+                f"{body}\n{message.hint}" if message.hint else body,
+                title=f"{worker.description}: {message.title}"
+                if worker.description
+                else message.title,
                 severity="error",
                 timeout=8,
             )

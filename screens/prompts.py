@@ -41,9 +41,9 @@ class LineNumberPrompt(ModalScreen[int | None]):
 def known_models() -> list[str]:
     """Fine-tunable models from the dated catalog, newest families first."""
     try:
-        from tui.core.models_catalog import fine_tunable_models
+        from tui.core.models_catalog import known_models as catalog_models
 
-        return list(fine_tunable_models())
+        return list(catalog_models())
     except ImportError:
         return []
 
