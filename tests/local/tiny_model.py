@@ -33,17 +33,19 @@ TINY_CHAT_TEMPLATE = (
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 VOCAB_SIZE = 1024
 
-_WORDS = (
-    "the a an of to and in is it you that he was for on are with as I his they be at one have "
-    "this from or had by hot word but what some we can out other were all there when up use your "
-    "how said each she which do their time if will way about many then them write would like so "
-    "these her long make thing see him two has look more day could go come did number sound no "
-    "most people my over know water than call first who may down side been now find any new work "
-    "part take get place made live where after back little only round man year came show every "
-    "good me give our under name very through just form sentence great think say help low line "
-    "hello world assistant user system answer question yes please thanks capital France Paris "
-    "red green blue cat dog tool call weather city function arguments json result ok sorry"
-).split()
+_WORDS_TEXT = """
+the a an of to and in is it you that he was for on are with as I his they be at one
+have this from or had by hot word but what some we can out other were all there when up
+use your how said each she which do their time if will way about many then them write
+would like so these her long make thing see him two has look more day could go come did
+number sound no most people my over know water than call first who may down side been
+now find any new work part take get place made live where after back little only round
+man year came show every good me give our under name very through just form sentence
+great think say help low line hello world assistant user system answer question yes
+please thanks capital France Paris red green blue cat dog tool call weather city
+function arguments json result ok sorry
+"""
+_WORDS = _WORDS_TEXT.split()
 
 
 def _training_corpus() -> list[str]:
@@ -117,3 +119,28 @@ def build_tiny_model(directory: Path, *, seed: int = 0) -> Path:
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)  # type: ignore[attr-defined]
     return directory
+
+
+def pattern_examples(n: int, *, start: int = 0) -> list[dict[str, object]]:
+    """Chat examples with an easy pattern to learn: the reply repeats a colour word."""
+    colours = ["red", "green", "blue"]
+    out: list[dict[str, object]] = []
+    for i in range(start, start + n):
+        colour = colours[i % len(colours)]
+        out.append(
+            {
+                "messages": [
+                    {"role": "user", "content": f"say {colour}"},
+                    {"role": "assistant", "content": f"{colour} {colour} {colour}"},
+                ]
+            }
+        )
+    return out
+
+
+def write_jsonl(path: Path, examples: list[dict[str, object]]) -> Path:
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(e) + "\n" for e in examples), encoding="utf-8")
+    return path

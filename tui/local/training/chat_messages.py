@@ -6,6 +6,7 @@ OpenAI messages may carry content as a list of parts, a per-message `weight`, le
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -56,10 +57,8 @@ def _template_call(call: Any) -> dict[str, Any]:
     function = dict(call.get("function") or {})
     arguments = function.get("arguments")
     if isinstance(arguments, str):  # templates render arguments as an object
-        try:
+        with contextlib.suppress(json.JSONDecodeError):
             function["arguments"] = json.loads(arguments)
-        except json.JSONDecodeError:
-            pass
     return {"type": call.get("type", "function"), "id": call.get("id"), "function": function}
 
 

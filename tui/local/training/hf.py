@@ -17,7 +17,11 @@ class ModelLoadError(Exception):
 
 
 def quiet_transformers() -> None:
+    import warnings
+
     from transformers.utils import logging
+
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"(transformers|peft)\.")
 
     logging.set_verbosity_error()
     logging.disable_progress_bar()
