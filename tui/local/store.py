@@ -170,6 +170,20 @@ class Store:
         )
         return [_file_object(r) for r in rows[:limit]], len(rows) > limit
 
+    def expired_files(self, at: int) -> list[str]:
+        rows = self._all(
+            "SELECT id FROM files WHERE expires_at IS NOT NULL AND expires_at <= ?", (at,)
+        )
+        return [str(r["id"]) for r in rows]
+
+    def active_jobs_using(self, file_id: str) -> list[str]:
+        rows = self._all(
+            "SELECT id FROM jobs WHERE (training_file = ? OR validation_file = ?)"
+            " AND status IN ('validating_files', 'queued', 'running', 'paused') ORDER BY seq",
+            (file_id, file_id),
+        )
+        return [str(r["id"]) for r in rows]
+
     def delete_file(self, file_id: str) -> bool:
         with self._tx() as conn:
             return conn.execute("DELETE FROM files WHERE id = ?", (file_id,)).rowcount > 0

@@ -1,0 +1,167 @@
+"""`ft-tui serve`: the local OpenAI-compatible fine-tuning server (needs the `local` extra)."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import logging
+import socket
+import sys
+from pathlib import Path
+
+from tui.config import local_server_dir
+
+_SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
+    parser.add_argument("--port", type=int, default=8765, help="port (0 picks a free one)")
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help=f"where state lives ({local_server_dir()})"
+    )
+    parser.add_argument(
+        "--api-key", default=None, help="the key clients must send (default: generated, stored)"
+    )
+    parser.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="NAME=DIR",
+        help="add a base model from a Hugging Face model directory (repeatable)",
+    )
+    parser.add_argument(
+        "--max-upload-size",
+        default="512M",
+        metavar="SIZE",
+        help="largest accepted upload, e.g. 512M, 2G, 100K (default 512M)",
+    )
+
+
+def parse_size(text: str) -> int:
+    value = text.strip().upper().removesuffix("B")
+    unit = value[-1:] if value[-1:] in _SIZE_UNITS and not value[-1:].isdigit() else ""
+    number = value[: len(value) - len(unit)]
+    if not number.isdigit() or int(number) <= 0:
+        raise ValueError(f"--max-upload-size expects a size like 512M or 1G, got {text!r}")
+    return int(number) * _SIZE_UNITS[unit]
+
+
+class _ConciseFormatter(logging.Formatter):
+    """One line per record on the terminal; tracebacks go to the log file only."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = f"ft-tui serve: {record.levelname.lower()}: {record.getMessage()}"
+        if record.exc_info and record.exc_info[1] is not None:
+            line += f" ({record.exc_info[1]})"
+        return line
+
+
+def _configure_logging(data_dir: Path) -> Path:
+    log_file = data_dir / "server.log"
+    file_handler = logging.FileHandler(log_file, encoding="utf-8")
+    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    file_handler.setLevel(logging.INFO)
+    terminal = logging.StreamHandler(sys.stderr)
+    terminal.setFormatter(_ConciseFormatter())
+    terminal.setLevel(logging.WARNING)
+    root = logging.getLogger()
+    root.handlers[:] = [file_handler, terminal]
+    root.setLevel(logging.INFO)
+    return log_file
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except BaseException:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def run(args: argparse.Namespace) -> int:
+    from tui.local.settings import (
+        ServerSettings,
+        is_loopback,
+        load_or_create_api_key,
+        parse_model_option,
+    )
+
+    try:
+        extra = dict(parse_model_option(value) for value in args.model)
+        max_upload = parse_size(args.max_upload_size)
+    except ValueError as exc:
+        print(f"ft-tui serve: {exc}", file=sys.stderr)
+        return 2
+    data_dir = (args.data_dir or local_server_dir()).expanduser()
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key, generated = (args.api_key, False) if args.api_key else load_or_create_api_key(data_dir)
+    except OSError as exc:
+        print(f"ft-tui serve: cannot use data dir {data_dir}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        import uvicorn
+
+        from tui.local.server import create_app
+    except ImportError as exc:
+        print(
+            f"ft-tui serve needs the local extra ({exc.name} is missing): "
+            "pip install 'ft-tui[local]'",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        sock = _bind(args.host, args.port)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            print(
+                f"ft-tui serve: port {args.port} on {args.host} is already in use; "
+                "stop the other server or pass --port N",
+                file=sys.stderr,
+            )
+        else:
+            print(f"ft-tui serve: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 2
+    log_file = _configure_logging(data_dir)
+    settings = ServerSettings(
+        data_dir=data_dir, api_key=key, extra_models=extra, max_upload_bytes=max_upload
+    )
+    try:
+        app = create_app(settings)
+    except Exception as exc:  # e.g. a corrupt or locked database
+        print(f"ft-tui serve: cannot start: {exc}", file=sys.stderr)
+        sock.close()
+        return 1
+    port = sock.getsockname()[1]
+    shown_host = f"[{args.host}]" if ":" in args.host else args.host
+    base_url = f"http://{shown_host}:{port}/v1"
+    if not is_loopback(args.host):
+        print(
+            f"ft-tui serve: warning: listening on {args.host}, beyond this machine; anyone who "
+            "can reach it and has the key can train and chat",
+            file=sys.stderr,
+        )
+    print(f"ft-tui serve: listening on {base_url} (data: {data_dir}, log: {log_file})")
+    key_source = "given with --api-key" if args.api_key else f"stored in {data_dir / 'api_key'}"
+    if generated:
+        print(f"API key (new, {key_source}): {key}")
+    else:
+        print(f"API key: {key_source}")
+    print(f'SDK: OpenAI(base_url="{base_url}", api_key=<the key>)  # or OPENAI_BASE_URL={base_url}')
+    sys.stdout.flush()
+    config = uvicorn.Config(
+        app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=3
+    )
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    return 0

@@ -1,0 +1,312 @@
+"""`/v1/fine_tuning/jobs`: create, list, retrieve, cancel, pause, resume, events, checkpoints."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from tui.local.api_common import (
+    bad_cursor,
+    context,
+    cursor_page,
+    json_object,
+    ok,
+    query_after,
+    query_limit,
+    require_str,
+)
+from tui.local.context import ServerContext
+from tui.local.errors import bad_request, not_found
+
+SUFFIX_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+CREATE_FIELDS = frozenset(
+    {
+        "model",
+        "training_file",
+        "validation_file",
+        "hyperparameters",
+        "method",
+        "suffix",
+        "seed",
+        "metadata",
+        "integrations",
+    }
+)
+HYPERPARAMETERS = ("batch_size", "learning_rate_multiplier", "n_epochs")
+MAX_METADATA_PAIRS = 16
+
+
+def _check_hyperparameters(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise bad_request(f"Invalid type for '{where}': expected an object.", param=where)
+    for key in value:
+        if key not in HYPERPARAMETERS:
+            raise bad_request(
+                f"Unknown hyperparameter '{key}' for supervised fine-tuning.",
+                param=f"{where}.{key}",
+            )
+    checked: dict[str, Any] = {}
+    for key, number in value.items():
+        param = f"{where}.{key}"
+        if number == "auto":
+            checked[key] = "auto"
+        elif key == "learning_rate_multiplier":
+            if isinstance(number, bool) or not isinstance(number, int | float) or number <= 0:
+                raise bad_request(
+                    f"Invalid value for '{param}': {number!r}. It must be a number > 0 or 'auto'.",
+                    param=param,
+                )
+            checked[key] = float(number)
+        else:
+            low, high = (1, 50) if key == "n_epochs" else (1, 256)
+            integral = isinstance(number, int) and not isinstance(number, bool)
+            if not integral or not low <= number <= high:
+                raise bad_request(
+                    f"Invalid value for '{param}': {number!r}. It must be an integer from "
+                    f"{low} to {high} or 'auto'.",
+                    param=param,
+                )
+            checked[key] = number
+    return checked
+
+
+def _method_and_hyperparameters(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    legacy = _check_hyperparameters(body.get("hyperparameters"), "hyperparameters")
+    method = body.get("method")
+    if method is None:
+        method = {"type": "supervised"}
+    if not isinstance(method, dict):
+        raise bad_request("Invalid type for 'method': expected an object.", param="method")
+    kind = method.get("type", "supervised")
+    if kind in ("dpo", "reinforcement"):
+        raise bad_request(
+            f"The local server supports only supervised fine-tuning; method '{kind}' is not "
+            "supported yet.",
+            param="method.type",
+            code="unsupported_method",
+        )
+    if kind != "supervised":
+        raise bad_request(
+            f"Invalid value for 'method.type': {kind!r}; use 'supervised'.", param="method.type"
+        )
+    supervised = method.get("supervised") or {}
+    if not isinstance(supervised, dict):
+        raise bad_request("Invalid type for 'method.supervised'.", param="method.supervised")
+    nested = _check_hyperparameters(
+        supervised.get("hyperparameters"), "method.supervised.hyperparameters"
+    )
+    merged = dict.fromkeys(HYPERPARAMETERS, "auto") | legacy | nested
+    return {"type": "supervised", "supervised": {"hyperparameters": merged}}, merged
+
+
+def _checked_file(ctx: ServerContext, body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is None and name == "validation_file":
+        return None
+    file_id = require_str(body, name)
+    record = ctx.store.get_file(file_id)
+    if record is None:
+        raise bad_request(f"Invalid {name}: no file with id {file_id!r}.", param=name)
+    if record["purpose"] != "fine-tune":
+        raise bad_request(
+            f"Invalid {name}: {file_id} has purpose {record['purpose']!r}, not 'fine-tune'.",
+            param=name,
+        )
+    return file_id
+
+
+def _checked_metadata(value: Any) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise bad_request("Invalid type for 'metadata': expected an object.", param="metadata")
+    if len(value) > MAX_METADATA_PAIRS:
+        raise bad_request("'metadata' holds at most 16 key-value pairs.", param="metadata")
+    for key, item in value.items():
+        if not isinstance(item, str) or len(key) > 64 or len(item) > 512:
+            raise bad_request(
+                "'metadata' keys are strings of at most 64 characters and values strings of at "
+                f"most 512 characters (key {key!r}).",
+                param="metadata",
+            )
+    return dict(value)
+
+
+def _checked_model(ctx: ServerContext, body: dict[str, Any]) -> str:
+    model = require_str(body, "model")
+    if model.startswith("ft:"):
+        raise bad_request(
+            "Continuing training from a fine-tuned model is not supported by the local server "
+            "yet; use a base model.",
+            param="model",
+            code="model_not_available",
+        )
+    names = ctx.registry.names()
+    if model not in names:
+        raise bad_request(
+            f"Model {model!r} is not available for fine-tuning or does not exist. "
+            f"Available: {', '.join(names) or 'none (pass --model NAME=DIR)'}.",
+            param="model",
+            code="model_not_available",
+        )
+    return model
+
+
+def _checked_seed(value: Any) -> int:
+    if value is None:
+        return secrets.randbelow(2**31)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
+        raise bad_request("Invalid 'seed': expected an integer from 0 to 2147483647.", param="seed")
+    return value
+
+
+def _checked_suffix(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not SUFFIX_PATTERN.match(value):
+        raise bad_request(
+            "Invalid 'suffix': use 1 to 64 characters from letters, digits, '-' and '_'.",
+            param="suffix",
+        )
+    return value
+
+
+async def create_job(request: Request) -> Response:
+    ctx = context(request)
+    body = await json_object(request)
+    unknown = sorted(set(body) - CREATE_FIELDS)
+    if unknown:
+        raise bad_request(f"Unrecognized request argument supplied: {unknown[0]}", param=unknown[0])
+    model = _checked_model(ctx, body)
+    training_file = _checked_file(ctx, body, "training_file")
+    assert training_file is not None
+    validation_file = _checked_file(ctx, body, "validation_file")
+    method, hyperparameters = _method_and_hyperparameters(body)
+    if body.get("integrations"):
+        raise bad_request(
+            "Integrations (Weights & Biases) are not supported by the local server.",
+            param="integrations",
+        )
+    job = ctx.store.add_job(
+        model=model,
+        training_file=training_file,
+        validation_file=validation_file,
+        hyperparameters=hyperparameters,
+        method=method,
+        seed=_checked_seed(body.get("seed")),
+        suffix=_checked_suffix(body.get("suffix")),
+        metadata=_checked_metadata(body.get("metadata")),
+        integrations=None,
+    )
+    job_id = job["id"]
+    ctx.store.add_event(job_id, f"Created fine-tuning job: {job_id}")
+    checking = f"Validating training file: {training_file}"
+    if validation_file:
+        checking += f" and validation file: {validation_file}"
+    ctx.store.add_event(job_id, checking)
+    ctx.runner.wake()
+    return ok(job)
+
+
+def _job_or_404(ctx: ServerContext, job_id: str) -> dict[str, Any]:
+    job = ctx.store.get_job(job_id)
+    if job is None:
+        raise not_found(
+            f"No fine-tuning job found with id {job_id!r}.",
+            param="fine_tuning_job_id",
+            code="fine_tuning_job_not_found",
+        )
+    return job
+
+
+def _metadata_filter(request: Request) -> tuple[dict[str, str], bool]:
+    pairs: dict[str, str] = {}
+    no_metadata = False
+    for key, value in request.query_params.multi_items():
+        if key == "metadata" and value == "null":
+            no_metadata = True
+        elif key.startswith("metadata[") and key.endswith("]"):
+            pairs[key[len("metadata[") : -1]] = value
+    return pairs, no_metadata
+
+
+async def list_jobs(request: Request) -> Response:
+    ctx = context(request)
+    after = query_after(request)
+    pairs, no_metadata = _metadata_filter(request)
+    page = ctx.store.list_jobs(
+        after=after, limit=query_limit(request, 20, 100), metadata=pairs, no_metadata=no_metadata
+    )
+    if page is None:
+        raise bad_cursor(after)
+    return ok(cursor_page(page[0], page[1]))
+
+
+async def retrieve_job(request: Request) -> Response:
+    return ok(_job_or_404(context(request), request.path_params["job_id"]))
+
+
+async def _act(request: Request, action: str) -> Response:
+    ctx = context(request)
+    job_id = request.path_params["job_id"]
+    _job_or_404(ctx, job_id)
+    method = {"cancel": ctx.runner.cancel, "pause": ctx.runner.pause}.get(action, ctx.runner.resume)
+    await anyio.to_thread.run_sync(method, job_id)
+    return ok(_job_or_404(ctx, job_id))
+
+
+async def cancel_job(request: Request) -> Response:
+    return await _act(request, "cancel")
+
+
+async def pause_job(request: Request) -> Response:
+    return await _act(request, "pause")
+
+
+async def resume_job(request: Request) -> Response:
+    return await _act(request, "resume")
+
+
+async def list_events(request: Request) -> Response:
+    ctx = context(request)
+    job_id = request.path_params["job_id"]
+    _job_or_404(ctx, job_id)
+    after = query_after(request)
+    page = ctx.store.list_events(job_id, after=after, limit=query_limit(request, 20, 1000))
+    if page is None:
+        raise bad_cursor(after)
+    return ok(cursor_page(page[0], page[1]))
+
+
+async def list_checkpoints(request: Request) -> Response:
+    ctx = context(request)
+    job_id = request.path_params["job_id"]
+    _job_or_404(ctx, job_id)
+    after = query_after(request)
+    page = ctx.store.list_checkpoints(job_id, after=after, limit=query_limit(request, 10, 100))
+    if page is None:
+        raise bad_cursor(after)
+    return ok(cursor_page(page[0], page[1], with_ids=True))
+
+
+def routes() -> list[Route]:
+    base = "/v1/fine_tuning/jobs"
+    one = base + "/{job_id}"
+    return [
+        Route(base, create_job, methods=["POST"]),
+        Route(base, list_jobs, methods=["GET"]),
+        Route(one, retrieve_job, methods=["GET"]),
+        Route(one + "/cancel", cancel_job, methods=["POST"]),
+        Route(one + "/pause", pause_job, methods=["POST"]),
+        Route(one + "/resume", resume_job, methods=["POST"]),
+        Route(one + "/events", list_events, methods=["GET"]),
+        Route(one + "/checkpoints", list_checkpoints, methods=["GET"]),
+    ]
