@@ -24,8 +24,14 @@ from tui.services.profiles import (
 
 @pytest.fixture
 def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "FT_TUI_PROFILE", "OPENAI_ORG_ID",
-                "OPENAI_PROJECT_ID", "AZURE_OPENAI_API_KEY"):  # fmt: skip
+    for var in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "FT_TUI_PROFILE",
+        "OPENAI_ORG_ID",
+        "OPENAI_PROJECT_ID",
+        "AZURE_OPENAI_API_KEY",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("FT_TUI_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("FT_TUI_DATA_DIR", str(tmp_path / "data"))
@@ -48,8 +54,9 @@ def test_openai_key_in_env_selects_openai(cfg: Path, monkeypatch: pytest.MonkeyP
     assert "abcdefgh" not in profile.describe()
 
 
-def test_base_url_and_key_in_env_define_a_profile(cfg: Path, monkeypatch: pytest.MonkeyPatch
-                                                 ) -> None:  # fmt: skip
+def test_base_url_and_key_in_env_define_a_profile(
+    cfg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-key-000000009999")
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     profile = select_profile()
@@ -72,8 +79,10 @@ def test_active_in_file_beats_env_profile_and_ft_tui_profile_beats_active(
     monkeypatch.setenv("FT_TUI_PROFILE", "az")
     az = select_profile()
     assert (az.kind, az.api_version, az.api_key_env) == (
-        "azure", "2025-04-01-preview", "AZURE_OPENAI_API_KEY"
-    )  # fmt: skip
+        "azure",
+        "2025-04-01-preview",
+        "AZURE_OPENAI_API_KEY",
+    )
 
 
 def test_local_profile_fields(cfg: Path, tmp_path: Path) -> None:
@@ -123,9 +132,13 @@ def test_unknown_ft_tui_profile(cfg: Path, monkeypatch: pytest.MonkeyPatch) -> N
 
 @pytest.mark.parametrize(
     ("key", "shown"),
-    [("sk-proj-abcdefghijklmnopqrstuvwxyz9876", "sk-…9876"), ("abcdefghijklmnop", "…mnop"),
-     ("short", "…"), ("", "")],
-)  # fmt: skip
+    [
+        ("sk-proj-abcdefghijklmnopqrstuvwxyz9876", "sk-…9876"),
+        ("abcdefghijklmnop", "…mnop"),
+        ("short", "…"),
+        ("", ""),
+    ],
+)
 def test_mask_key(key: str, shown: str) -> None:
     assert mask_key(key) == shown
 
