@@ -1,0 +1,299 @@
+"""The job view, pushed from the Jobs list: header, live loss chart, event log, checkpoints and the
+actions on one job (cancel / pause / resume with confirmation, download the result CSV, copy ids,
+chat with the model or a checkpoint).
+
+One `JobFeed` polls the job while this screen is visible; it stops when the screen is hidden or
+popped. Hand-off produced: `app.pending["chat_model"] = "<model id>"`, then mode `chat`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+from textual.worker import Worker
+
+from screens.base import ModeScreen, describe_error
+from screens.confirm import ConfirmScreen
+from screens.job_feed import FeedUpdate, JobFeed, decode_result_file
+from screens.jobs import copy_text
+from screens.save_path import SavePathScreen, SaveTarget
+from tui.widgets.checkpoints_table import CheckpointRow, CheckpointsTable
+from tui.widgets.event_log import EventLog
+from tui.widgets.job_header import JobHeader, JobSummary
+from tui.widgets.job_table import field_of
+from tui.widgets.loss_chart import LossChart
+
+ACTIONS = {
+    # action: (verb shown, statuses it applies to, danger)
+    "cancel": ("Cancel", frozenset({"validating_files", "queued", "running", "paused"}), True),
+    "pause": ("Pause", frozenset({"running", "queued"}), False),
+    "resume": ("Resume", frozenset({"paused"}), False),
+}
+
+
+def job_cost(job: Any, local: bool) -> str:
+    """Cost of the trained tokens at the model's training price, when both are known."""
+    if local:
+        return "local (no charge)"
+    tokens = field_of(job, "trained_tokens")
+    if tokens is None:
+        return ""
+    from tui.core.models_catalog import resolve_model
+    from tui.core.pricing import training_cost_usd
+
+    cost = training_cost_usd(resolve_model(str(field_of(job, "model", ""))).prices, int(tokens))
+    return f"${cost:,.2f}" if cost is not None else "no price for this model"
+
+
+class JobDetailScreen(ModeScreen):
+    MODE = "jobs"
+    DEFAULT_CSS = """
+    JobDetailScreen #job-body { height: 1fr; }
+    JobDetailScreen LossChart { height: 2fr; min-height: 6; }
+    JobDetailScreen EventLog { height: 1fr; min-height: 3; border-top: solid $panel; }
+    JobDetailScreen CheckpointsTable { border-top: solid $panel; }
+    JobDetailScreen #checkpoints-empty { height: 1; padding: 0 1; color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("escape,backspace", "back", "Back", id="job.back"),
+        Binding("c", "job_action('cancel')", "Cancel job", id="job.cancel"),
+        Binding("p", "job_action('pause')", "Pause", id="job.pause"),
+        Binding("u", "job_action('resume')", "Resume", id="job.resume"),
+        Binding("d", "download", "Download results", id="job.download"),
+        Binding("y", "copy_job_id", "Copy job id", id="job.copy_id"),
+        Binding("m", "copy_model", "Copy model id", id="job.copy_model"),
+        Binding("t", "chat", "Chat with model", id="job.chat"),
+        Binding("a", "toggle_accuracy", "Loss/accuracy", id="job.toggle_accuracy"),
+        Binding("tab", "focus_next", "Next pane", show=False, id="job.next_pane"),
+        Binding("f5", "refresh", "Refresh", show=False, id="job.refresh"),
+    ]
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__()
+        self.job_id = job_id
+        self.feed = JobFeed(job_id)
+        self.job: Any = None
+        self._poll_worker: Worker[None] | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield JobHeader(id="job-header")
+        with Vertical(id="job-body"):
+            yield LossChart(self.feed.history.frame, id="loss-chart")
+            yield EventLog(id="event-log")
+            yield Static("No checkpoints yet.", id="checkpoints-empty")
+            yield CheckpointsTable(id="checkpoints")
+
+    def on_mount(self) -> None:
+        self.query_one(CheckpointsTable).display = False
+        self.query_one(EventLog).focus()
+
+    def on_screen_resume(self) -> None:
+        self._start_polling()
+
+    def on_screen_suspend(self) -> None:
+        self._stop_polling()
+
+    def on_unmount(self) -> None:
+        self._stop_polling()
+
+    # -- polling -------------------------------------------------------------------------------
+
+    def _start_polling(self) -> None:
+        if self._poll_worker is None or self._poll_worker.is_finished:
+            self._poll_worker = self.poll()
+
+    def _stop_polling(self) -> None:
+        if self._poll_worker is not None:
+            self._poll_worker.cancel()
+            self._poll_worker = None
+
+    @property
+    def polling(self) -> bool:
+        return self._poll_worker is not None and not self._poll_worker.is_finished
+
+    @work(exclusive=True, group="job-poll", exit_on_error=False, description="Following the job")
+    async def poll(self) -> None:
+        connection = self.app.connection  # type: ignore[attr-defined]
+        await self.feed.run(connection, self._apply_feed)
+
+    def _apply_feed(self, update: FeedUpdate) -> None:
+        if update.job is not None:
+            self.job = update.job
+        if update.events:
+            self.query_one(EventLog).add_entries(update.events)
+        if update.new_points:
+            self.query_one(LossChart).mark_dirty()
+        if update.checkpoints is not None:
+            self._show_checkpoints([CheckpointRow.from_checkpoint(c) for c in update.checkpoints])
+        self._refresh_header(update.backoff)
+
+    def _refresh_header(self, backoff: str = "") -> None:
+        job = self.job
+        if job is None:
+            if backoff:
+                self.query_one(JobHeader).summary = JobSummary(
+                    job_id=self.job_id, status="?", model="", backoff=backoff
+                )
+            return
+        error = field_of(job, "error")
+        code = field_of(error, "code") if error else None
+        message = field_of(error, "message") if error else None
+        history = self.feed.history
+        local = bool(getattr(self.app.connection.profile, "is_local", False))  # type: ignore[attr-defined]
+        self.query_one(JobHeader).summary = JobSummary(
+            job_id=self.job_id,
+            status=str(field_of(job, "status", "")),
+            model=str(field_of(job, "model", "")),
+            fine_tuned_model=field_of(job, "fine_tuned_model"),
+            step=history.last_step or None,
+            total_steps=history.total_steps or None,
+            created_at=field_of(job, "created_at"),
+            started_at=self.feed.started_at,
+            finished_at=field_of(job, "finished_at"),
+            estimated_finish=field_of(job, "estimated_finish"),
+            trained_tokens=field_of(job, "trained_tokens"),
+            cost=job_cost(job, local),
+            error_code=code,
+            error_message=message,
+            error_param=field_of(error, "param") if error else None,
+            backoff=backoff,
+        )
+
+    def _show_checkpoints(self, rows: list[CheckpointRow]) -> None:
+        table = self.query_one(CheckpointsTable)
+        table.display = bool(rows)
+        self.query_one("#checkpoints-empty").display = not rows
+        table.set_checkpoints(rows)
+
+    def action_refresh(self) -> None:
+        self.feed.wake()
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_toggle_accuracy(self) -> None:
+        self.query_one(LossChart).action_toggle_accuracy()
+
+    def _status(self) -> str:
+        return str(field_of(self.job, "status", "")) if self.job is not None else ""
+
+    def action_job_action(self, action: str) -> None:
+        verb, allowed, danger = ACTIONS[action]
+        status = self._status()
+        if status not in allowed:
+            self.notify(
+                f"{verb} is not possible while the job is {status or 'loading'}.",
+                severity="warning",
+            )
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_job_action(action)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"{verb} job?",
+                f"{verb} {self.job_id} (now {status})?"
+                + ("\nA cancelled job cannot be restarted." if action == "cancel" else ""),
+                confirm_label=verb,
+                cancel_label="Keep",
+                danger=danger,
+            ),
+            answered,
+        )
+
+    @work(exclusive=True, group="job-action", exit_on_error=False, description="Job action")
+    async def run_job_action(self, action: str) -> None:
+        client = await self.app.connection.client()  # type: ignore[attr-defined]
+        method = getattr(client.fine_tuning.jobs, action)
+        job = await method(self.job_id)
+        self.job = job
+        self._refresh_header()
+        self.notify(f"Job {self.job_id}: {field_of(job, 'status')}", timeout=4)
+        self.feed.wake()
+
+    def action_copy_job_id(self) -> None:
+        copy_text(self, self.job_id, "job id")
+
+    def _chosen_model(self) -> str | None:
+        checkpoints = self.query_one(CheckpointsTable)
+        if checkpoints.has_focus and checkpoints.selected is not None:
+            return checkpoints.selected.model
+        model = field_of(self.job, "fine_tuned_model") if self.job is not None else None
+        return str(model) if model else None
+
+    def action_copy_model(self) -> None:
+        model = self._chosen_model()
+        if model is None:
+            self.notify("The job has no fine-tuned model yet.", severity="warning")
+            return
+        copy_text(self, model, "model id")
+
+    def action_chat(self) -> None:
+        self._open_chat(self._chosen_model())
+
+    @on(DataTable.RowSelected, "#checkpoints")
+    def _checkpoint_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        selected = self.query_one(CheckpointsTable).selected
+        self._open_chat(selected.model if selected else None)
+
+    def _open_chat(self, model: str | None) -> None:
+        if not model:
+            self.notify("The job has no fine-tuned model yet.", severity="warning")
+            return
+        self.app.pending["chat_model"] = model  # type: ignore[attr-defined]
+        self.app.switch_mode("chat")
+
+    # -- result download -----------------------------------------------------------------------
+
+    def action_download(self) -> None:
+        files = list(field_of(self.job, "result_files") or []) if self.job is not None else []
+        if not files:
+            self.notify("This job has no result file (yet).", severity="warning")
+            return
+        default = Path.cwd() / f"{self.job_id}_results.csv"
+
+        def chosen(target: SaveTarget | None) -> None:
+            if target is not None:
+                self.download(str(files[0]), target)
+
+        self.app.push_screen(SavePathScreen(default), chosen)
+
+    @work(exclusive=True, group="job-download", exit_on_error=False, description="Download")
+    async def download(self, file_id: str, target: SaveTarget) -> None:
+        client = await self.app.connection.client()  # type: ignore[attr-defined]
+        response = await client.files.content(file_id)
+        content = decode_result_file(response.content)
+        path = target.path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("wb" if target.overwrite else "xb") as handle:
+                handle.write(content)
+        except FileExistsError:
+            self.notify(f"{path} appeared meanwhile; not overwritten.", severity="warning")
+            return
+        except OSError as exc:
+            self.notify(f"Could not save {path}: {exc.strerror or exc}", severity="error")
+            return
+        self.notify(f"Saved {len(content):,} bytes to {path}", timeout=6)
+
+    def on_worker_failed(self, worker: Worker[Any]) -> None:
+        if worker.group == "job-poll":
+            self.query_one(JobHeader).summary = JobSummary(
+                job_id=self.job_id,
+                status=self._status() or "?",
+                model=str(field_of(self.job, "model", "")) if self.job is not None else "",
+                backoff=f"stopped following the job: {describe_error(worker.error)}"
+                if worker.error
+                else "",
+            )

@@ -1,0 +1,188 @@
+"""The new-job form's values checked against the API's rules, with one message per bad field.
+
+Pure (no Textual, no I/O beyond checking that a path exists), so every rule is testable alone.
+Ranges follow the fine-tuning spec: n_epochs 1–50, batch_size 1–256, learning_rate_multiplier
+> 0, DPO beta in (0, 2]; suffix 1–64 characters; metadata at most 16 pairs, keys ≤ 64 and
+values ≤ 512 characters.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+FILE_ID = re.compile(r"^file[-_][A-Za-z0-9_-]+$")
+SUFFIX_MAX = 64
+METADATA_MAX_PAIRS = 16
+
+# name: (integer?, low, high, low inclusive)
+HYPER_RULES: dict[str, tuple[bool, float, float, bool]] = {
+    "n_epochs": (True, 1, 50, True),
+    "batch_size": (True, 1, 256, True),
+    "learning_rate_multiplier": (False, 0, float("inf"), False),
+    "beta": (False, 0, 2, False),
+}
+METHOD_HYPERS = {
+    "supervised": ("n_epochs", "batch_size", "learning_rate_multiplier"),
+    "dpo": ("n_epochs", "batch_size", "learning_rate_multiplier", "beta"),
+}
+
+
+@dataclass(frozen=True)
+class FileChoice:
+    """A dataset given as a local path (linted, then uploaded) or an existing file id."""
+
+    path: Path | None = None
+    file_id: str | None = None
+
+    @property
+    def label(self) -> str:
+        return str(self.path) if self.path else str(self.file_id)
+
+
+@dataclass
+class JobRequest:
+    model: str
+    method: str
+    training: FileChoice
+    validation: FileChoice | None = None
+    suffix: str | None = None
+    seed: int | None = None
+    hyperparameters: dict[str, int | float | str] = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def create_params(self, training_id: str, validation_id: str | None) -> dict[str, Any]:
+        """Keyword arguments for `client.fine_tuning.jobs.create`."""
+        hyper = {k: v for k, v in self.hyperparameters.items() if v != "auto"}
+        params: dict[str, Any] = {
+            "model": self.model,
+            "training_file": training_id,
+            "method": {"type": self.method, self.method: {"hyperparameters": hyper}},
+        }
+        if validation_id:
+            params["validation_file"] = validation_id
+        if self.suffix:
+            params["suffix"] = self.suffix
+        if self.seed is not None:
+            params["seed"] = self.seed
+        if self.metadata:
+            params["metadata"] = self.metadata
+        return params
+
+
+def parse_file(text: str, what: str, required: bool) -> tuple[FileChoice | None, str]:
+    value = text.strip()
+    if not value:
+        return None, f"{what}: required (a .jsonl path or a file id)" if required else ""
+    if FILE_ID.match(value) and not Path(value).exists():
+        return FileChoice(file_id=value), ""
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        path = Path.cwd() / path
+    if not path.exists():
+        return None, f"{what}: {path} does not exist (and is not a file id like file-abc123)"
+    if not path.is_file():
+        return None, f"{what}: {path} is not a file"
+    return FileChoice(path=path), ""
+
+
+def parse_hyper(name: str, text: str) -> tuple[int | float | str | None, str]:
+    value = text.strip().lower() or "auto"
+    if value == "auto":
+        return "auto", ""
+    integer, low, high, low_inclusive = HYPER_RULES[name]
+    try:
+        number: int | float = int(value) if integer else float(value)
+    except ValueError:
+        kind = "a whole number" if integer else "a number"
+        return None, f"{name}: {text.strip()!r} is not {kind} or auto"
+    too_low = number < low if low_inclusive else number <= low
+    if too_low or number > high or number != number:
+        if high == float("inf"):
+            return None, f"{name}: must be greater than {low:g}, got {number:g}"
+        bracket = "[" if low_inclusive else "("
+        return None, f"{name}: must be in {bracket}{low:g}, {high:g}], got {number:g}"
+    return number, ""
+
+
+def parse_suffix(text: str) -> tuple[str | None, str]:
+    value = text.strip()
+    if not value:
+        return None, ""
+    if len(value) > SUFFIX_MAX:
+        return None, f"suffix: at most {SUFFIX_MAX} characters, got {len(value)}"
+    if any(ch.isspace() or ch == ":" for ch in value):
+        return None, "suffix: no spaces or ':' (it becomes part of the model name)"
+    return value, ""
+
+
+def parse_seed(text: str) -> tuple[int | None, str]:
+    value = text.strip()
+    if not value:
+        return None, ""
+    try:
+        seed = int(value)
+    except ValueError:
+        return None, f"seed: {value!r} is not a whole number"
+    if not 0 <= seed <= 2**31 - 1:
+        return None, "seed: must be between 0 and 2147483647"
+    return seed, ""
+
+
+def parse_metadata(text: str) -> tuple[dict[str, str], str]:
+    """`k=v, k2=v2` → dict; commas separate pairs."""
+    result: dict[str, str] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        key, sep, value = part.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key:
+            return {}, f"metadata: {part!r} is not key=value"
+        if len(key) > 64:
+            return {}, f"metadata: key {key[:20]!r}… is longer than 64 characters"
+        if len(value) > 512:
+            return {}, f"metadata: value of {key!r} is longer than 512 characters"
+        result[key] = value
+    if len(result) > METADATA_MAX_PAIRS:
+        return {}, f"metadata: at most {METADATA_MAX_PAIRS} pairs, got {len(result)}"
+    return result, ""
+
+
+def build_request(values: dict[str, str]) -> tuple[JobRequest | None, list[str]]:
+    """The form's raw strings → a request, or the list of problems (one per bad field)."""
+    problems: list[str] = []
+    model = values.get("model", "").strip()
+    if not model:
+        problems.append("base model: choose one")
+    method = values.get("method", "supervised") or "supervised"
+    if method not in METHOD_HYPERS:
+        problems.append(f"method: {method!r} is not supported here")
+        method = "supervised"
+    training, problem = parse_file(values.get("training", ""), "training file", True)
+    problems += [problem] if problem else []
+    validation, problem = parse_file(values.get("validation", ""), "validation file", False)
+    problems += [problem] if problem else []
+    if training and validation and training == validation:
+        problems.append("validation file: must differ from the training file")
+    suffix, problem = parse_suffix(values.get("suffix", ""))
+    problems += [problem] if problem else []
+    seed, problem = parse_seed(values.get("seed", ""))
+    problems += [problem] if problem else []
+    hyper: dict[str, int | float | str] = {}
+    for name in METHOD_HYPERS[method]:
+        value, problem = parse_hyper(name, values.get(name, ""))
+        if problem:
+            problems.append(problem)
+        elif value is not None:
+            hyper[name] = value
+    metadata, problem = parse_metadata(values.get("metadata", ""))
+    problems += [problem] if problem else []
+    if problems or training is None:
+        return None, problems
+    return (
+        JobRequest(model, method, training, validation, suffix, seed, hyper, metadata),
+        [],
+    )

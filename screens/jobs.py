@@ -1,0 +1,207 @@
+"""Mode 2 — Jobs: the fine-tuning jobs of the active profile (OpenAI, Azure or the local server),
+refreshed while the screen is visible; Enter opens a job, `n` starts the new-job form.
+
+Hand-offs consumed: `app.pending["new_job_file"]` (an absolute dataset path set by the Datasets
+screen): the form opens pre-filled with it, and the key is deleted.
+Hand-offs produced (by the job view): `app.pending["chat_model"]`.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Static
+
+from screens.base import ModeScreen, describe_error
+from tui.widgets.job_table import TERMINAL_STATUSES, JobRow, JobTable
+
+ACTIVE_INTERVAL = 5.0  # seconds between list refreshes while some job is still moving
+IDLE_INTERVAL = 30.0
+MAX_BACKOFF = 120.0
+MODELS_MAX_AGE = 600.0  # shutdown dates change rarely
+
+
+def _days_left(shutdown: object, today: date) -> int | None:
+    if not shutdown:
+        return None
+    try:
+        when = date.fromisoformat(str(shutdown)[:10])
+    except ValueError:
+        return None
+    return (when - today).days
+
+
+class JobsScreen(ModeScreen):
+    MODE = "jobs"
+    DEFAULT_CSS = """
+    JobsScreen #jobs-status { height: 1; padding: 0 1; color: $text-muted; }
+    JobsScreen JobTable { height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("enter", "open_job", "Open", id="jobs.open"),
+        Binding("n", "new_job", "New job", id="jobs.new"),
+        Binding("r,f5", "refresh", "Refresh", id="jobs.refresh"),
+        Binding("y", "copy_id", "Copy job id", id="jobs.copy_id"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._shutdown_dates: dict[str, object] = {}
+        self._models_loaded_at = 0.0
+        self._next_refresh = 0.0
+        self._backoff = 0.0
+        self._loaded = False
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("Loading jobs…", id="jobs-status", markup=False)
+        yield JobTable(id="job-table")
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._tick)
+        self.query_one(JobTable).focus()
+        self._take_pending()
+
+    def on_screen_resume(self) -> None:
+        self._next_refresh = 0.0
+        self._take_pending()
+
+    def on_profile_changed(self) -> None:
+        self._models_loaded_at = 0.0
+        self._shutdown_dates.clear()
+        self.query_one(JobTable).set_jobs([])
+        self.action_refresh()
+
+    def _take_pending(self) -> None:
+        pending: dict[str, Any] = getattr(self.app, "pending", {})
+        path = pending.pop("new_job_file", None)
+        if path:
+            self._open_form(str(path))
+
+    # -- refresh -------------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        # Only the visible screen polls; a job view pushed on top suspends this one.
+        if self.app.screen is self and time.monotonic() >= self._next_refresh:
+            self._next_refresh = time.monotonic() + 3600  # until the worker reschedules
+            self.load_jobs()
+
+    def action_refresh(self) -> None:
+        self._next_refresh = time.monotonic() + 3600
+        self.load_jobs()
+
+    @work(exclusive=True, group="jobs-list", exit_on_error=False, description="Listing jobs")
+    async def load_jobs(self) -> None:
+        connection = self.app.connection  # type: ignore[attr-defined]
+        status = self.query_one("#jobs-status", Static)
+        try:
+            client = await connection.client()
+            jobs = await _list_jobs(client)
+            if time.monotonic() - self._models_loaded_at > MODELS_MAX_AGE:
+                await self._load_shutdown_dates(client)
+        except Exception as exc:
+            self._backoff = min(MAX_BACKOFF, max(ACTIVE_INTERVAL, self._backoff * 2))
+            self._next_refresh = time.monotonic() + self._backoff
+            connection.report_failure(exc, self._backoff)
+            status.update(f"{describe_error(exc)} — retrying in {self._backoff:.0f}s")
+            return
+        connection.report_success()
+        self._backoff = 0.0
+        today = date.today()
+        rows = [JobRow.from_job(job, self._days_for(job, today)) for job in jobs]
+        self.query_one(JobTable).set_jobs(rows)
+        moving = any(row.status not in TERMINAL_STATUSES for row in rows)
+        interval = ACTIVE_INTERVAL if moving else IDLE_INTERVAL
+        self._next_refresh = time.monotonic() + interval
+        self._loaded = True
+        if rows:
+            running = sum(1 for row in rows if row.status not in TERMINAL_STATUSES)
+            status.update(
+                f"{len(rows)} jobs, {running} active · {connection.profile.name} · "
+                f"updated {time.strftime('%H:%M:%S')} · Enter opens, n starts a new job"
+            )
+        else:
+            status.update("No fine-tuning jobs yet. Press n to start one.")
+
+    async def _load_shutdown_dates(self, client: Any) -> None:
+        try:
+            page = await client.models.list()
+        except Exception as exc:  # days left is a nice-to-have; jobs still list without it
+            self.log.warning(f"models not listed: {exc}")
+            return
+        self._shutdown_dates = {
+            str(model.id): getattr(model, "shutdown_date", None) for model in page.data
+        }
+        self._models_loaded_at = time.monotonic()
+
+    def _days_for(self, job: Any, today: date) -> int | None:
+        for name in (getattr(job, "fine_tuned_model", None), getattr(job, "model", None)):
+            if name and self._shutdown_dates.get(name):
+                return _days_left(self._shutdown_dates[name], today)
+        return None
+
+    # -- actions -------------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_job()
+
+    def action_open_job(self) -> None:
+        job_id = self.query_one(JobTable).selected_job_id
+        if job_id is None:
+            self.notify("No job selected.", severity="warning")
+            return
+        from screens.job_detail import JobDetailScreen
+
+        self.app.push_screen(JobDetailScreen(job_id))
+
+    def action_new_job(self) -> None:
+        self._open_form(None)
+
+    def _open_form(self, path: str | None) -> None:
+        from screens.new_job import NewJobScreen
+
+        def launched(job_id: str | None) -> None:
+            if job_id:
+                self.action_refresh()
+                from screens.job_detail import JobDetailScreen
+
+                self.app.push_screen(JobDetailScreen(job_id))
+
+        self.app.push_screen(NewJobScreen(training_path=path), launched)
+
+    def action_copy_id(self) -> None:
+        job_id = self.query_one(JobTable).selected_job_id
+        if job_id:
+            copy_text(self, job_id, "job id")
+
+
+async def _list_jobs(client: Any, limit: int = 100) -> list[Any]:
+    """The newest `limit` jobs (the API pages newest first)."""
+    jobs: list[Any] = []
+    after: str | None = None
+    while len(jobs) < limit:
+        params: dict[str, Any] = {"limit": min(100, limit - len(jobs))}
+        if after:
+            params["after"] = after
+        page = await client.fine_tuning.jobs.list(**params)
+        jobs.extend(page.data)
+        if not page.data or not getattr(page, "has_more", False):
+            break
+        after = page.data[-1].id
+    return jobs
+
+
+def copy_text(screen: ModeScreen, text: str, what: str) -> None:
+    """OSC 52 copy that never crashes, with a toast saying what happened."""
+    try:
+        screen.app.copy_to_clipboard(text)
+    except Exception as exc:
+        screen.notify(f"Could not copy the {what}: {exc}", severity="warning")
+        return
+    screen.notify(f"Copied {what}: {text}", timeout=4)
