@@ -1,0 +1,19 @@
+"""What checking one example yields: its issues and its token counts."""
+
+from __future__ import annotations
+
+
+class ExampleOutcome:
+    """Issues found in one example (rule id, one-line message) and its counts."""
+
+    __slots__ = ("issues", "total_tokens", "trained_tokens", "messages", "images")
+
+    def __init__(self) -> None:
+        self.issues: list[tuple[str, str]] = []
+        self.total_tokens = 0
+        self.trained_tokens = 0
+        self.messages = 0
+        self.images = 0
+
+    def add(self, rule_id: str, message: str) -> None:
+        self.issues.append((rule_id, message))

