@@ -13,13 +13,14 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import io
 import os
 import re
 import tempfile
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from tui.services.errors import ServiceError
 
@@ -379,3 +380,99 @@ def suggest_download_path(directory: Path, file: RemoteFile) -> Path:
         candidate = directory / f"{stem} ({counter}){suffix}"
         counter += 1
     return candidate
+
+
+class _ProgressReader(io.RawIOBase):
+    """A binary file whose reads report (bytes read, total) to a callback."""
+
+    def __init__(self, path: Path, progress: Callable[[int, int], None] | None) -> None:
+        super().__init__()
+        self._handle = path.open("rb")
+        self._total = path.stat().st_size
+        self._done = 0
+        self._progress = progress
+        self.name = path.name
+
+    def readable(self) -> bool:
+        return True
+
+    # A known length lets the HTTP client send Content-Length instead of a chunked body.
+    def fileno(self) -> int:
+        return self._handle.fileno()
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        position = self._handle.seek(offset, whence)
+        self._done = position
+        return position
+
+    def tell(self) -> int:
+        return self._handle.tell()
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = self._handle.read(-1 if size is None else size)
+        self._done += len(data)
+        if self._progress:
+            self._progress(self._done, self._total)
+        return data
+
+    def close(self) -> None:
+        self._handle.close()
+        super().close()
+
+
+async def upload_file(
+    client: AsyncOpenAI,
+    path: Path,
+    *,
+    purpose: str = "fine-tune",
+    progress: Callable[[int, int], None] | None = None,
+) -> RemoteFile:
+    """Upload one local file through `POST /files`, reporting progress as it is sent."""
+    reader = _ProgressReader(path, progress)
+    try:
+        created = await client.files.create(
+            file=(path.name, cast(IO[bytes], reader), "application/jsonl"),
+            purpose=purpose,  # type: ignore[arg-type]
+        )
+    finally:
+        reader.close()
+    return RemoteFile.from_sdk(created)
+
+
+_ACTION_HINTS: dict[tuple[str, int], str] = {
+    ("delete model", 403): "deleting a fine-tuned model needs the Owner role in the organization;"
+    " ask an owner, or use an owner's key",
+    ("delete file", 403): "deleting files needs write access to this project's files (an owner, or"
+    " a key with Files write permission)",
+    ("delete model", 404): "the model is gone or not served yet (a new fine-tuned model can take"
+    " a few minutes to appear); press r to refresh",
+    ("chat", 404): "the model is not served yet or not visible to this key: a new fine-tuned model"
+    " can take a few minutes to appear; press r to refresh",
+    ("preview", 404): "the file no longer exists on the server; press r to refresh",
+    ("download", 404): "the file no longer exists on the server; press r to refresh",
+    ("delete file", 404): "the file was already deleted; press r to refresh",
+}
+_IN_USE_WORDS = ("in use", "running", "used by", "job")
+
+
+def explain_error(exc: BaseException, action: str) -> str:
+    """One line for a toast: what failed, why, and what to do, specific to the files screen."""
+    from tui.services.errors import UserMessage, describe_error
+
+    message = describe_error(exc)
+    hint = _ACTION_HINTS.get((action, message.status or 0), "")
+    lowered = message.detail.lower()
+    in_use = any(word in lowered for word in _IN_USE_WORDS)
+    if action == "delete file" and message.status in (400, 409, 412) and in_use:
+        hint = (
+            "the file is still used by a fine-tuning job: cancel the job (2 Jobs) or wait"
+            " until it finishes, then delete again"
+        )
+    if hint:
+        message = UserMessage(
+            message.title, message.detail, hint, message.retryable, message.status
+        )
+    return str(message)
