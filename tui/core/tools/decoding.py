@@ -28,6 +28,8 @@ def choose_encoding(path: Path, requested: str | None) -> str:
 
 
 def _ascii_compatible(encoding: str) -> bool:
+    if encoding == "utf-8-sig":
+        return True
     try:
         return "\n\r,".encode(encoding) == b"\n\r,"
     except (UnicodeError, LookupError):

@@ -72,20 +72,27 @@ class FixReport:
     fixes: dict[str, FixCount] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
-        verb = "would" if self.dry_run else "did"
-        out = []
+        out = ["dry run: nothing written; this is what would change"] if self.dry_run else []
         for count in self.fixes.values():
-            out.append(f"{count.label}: {count.count} ({verb} change)")
+            if not count.count:
+                out.append(f"{count.label}: nothing to fix")
+                continue
+            out.append(f"{count.label}: {_lines(count.count)}")
             out.extend(f"  {line}" for line in count.first)
         target = "" if self.out is None else f" → {self.out}"
-        out.append(f"kept {self.kept} of {self.lines_in} lines{target}")
+        out.append(f"kept {self.kept} of {_lines(self.lines_in)}{target}")
         if self.rejected:
-            out.append(f"rejected {self.rejected} lines → {self.rejected_path}")
+            verb = "would move" if self.dry_run else "moved"
+            out.append(f"{verb} {_lines(self.rejected)} to {self.rejected_path}")
         return out
 
     @property
     def changed(self) -> bool:
         return any(c.count for c in self.fixes.values())
+
+
+def _lines(count: int) -> str:
+    return f"{count} line" if count == 1 else f"{count} lines"
 
 
 class _Runner:
@@ -183,7 +190,7 @@ def fix_file(
     if options.drop_invalid and options.lint is None:
         raise ToolError("--drop-invalid needs the dataset linter")
     target = _outputs(source, out, in_place)
-    rejected_path = derived_path(source, "rejected")
+    rejected_path = target.with_name(f"{source.stem}.rejected.jsonl")
     report = FixReport(source, None if dry_run else target, rejected_path, dry_run)
     if not dry_run:
         if not in_place:

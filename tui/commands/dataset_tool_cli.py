@@ -1,0 +1,54 @@
+"""What the convert, split and fix commands share: error reporting and a TTY progress line."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from typing import TextIO
+
+from tui.core.tools.errors import ToolError
+from tui.core.tools.progress import ProgressCallback
+
+EXIT_BAD_INPUT = 2
+
+
+def _size(value: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000  # type: ignore[assignment]
+    return str(value)
+
+
+def stderr_progress(label: str, stream: TextIO | None = None) -> ProgressCallback | None:
+    """A progress line on stderr, redrawn in place; None when stderr is not a terminal."""
+    out = stream or sys.stderr
+    if not out.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        percent = 100 * done // total if total else 100
+        out.write(f"\r{label} {percent:3d}%  {_size(done)} / {_size(total)}\x1b[K")
+        if done >= total:
+            out.write("\r\x1b[K")
+        out.flush()
+
+    return show
+
+
+def run_tool(command: str, body: Callable[[], int]) -> int:
+    """Run a tool; bad input becomes one `error:` line and exit code 2, never a traceback."""
+    try:
+        return body()
+    except ToolError as exc:
+        print(f"ft-tui {command}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"ft-tui {command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def print_lines(lines: Iterable[str]) -> None:
+    for line in lines:
+        print(line)
