@@ -311,3 +311,107 @@ def _opt_float(value: object) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     return None
+
+
+# -- models to chat with ------------------------------------------------------------------------
+
+_NOT_CHAT = (
+    "embedding",
+    "whisper",
+    "tts",
+    "dall-e",
+    "moderation",
+    "image",
+    "transcribe",
+    "audio",
+    "realtime",
+    "search",
+    "sora",
+    "babbage-002",
+    "davinci-002",
+)
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    id: str
+    kind: str
+    """`fine-tuned`, `checkpoint` or `base` (the model inventory's kinds)."""
+    created: int
+    detail: str = ""
+
+
+def is_chat_model(model_id: str) -> bool:
+    """False for models `/v1/models` lists that cannot chat (embeddings, audio, images…)."""
+    lowered = model_id.lower()
+    return model_id.startswith("ft:") or not any(word in lowered for word in _NOT_CHAT)
+
+
+async def list_model_choices(client: AsyncOpenAI) -> list[ModelChoice]:
+    """Fine-tuned models newest first (each followed by its checkpoints), then base models."""
+    from tui.services.model_inventory import CHECKPOINT, ModelInventoryService
+
+    inventory = await ModelInventoryService(client, max_jobs=100, checkpoint_jobs=10).load()
+    choices: list[ModelChoice] = []
+    for entry in inventory.entries:
+        if not is_chat_model(entry.id):
+            continue
+        if entry.kind == CHECKPOINT:
+            detail = f"step {entry.step}" if entry.step is not None else "checkpoint"
+        elif entry.job_id:
+            detail = entry.job_id
+        else:
+            detail = entry.owned_by
+        choices.append(ModelChoice(entry.id, entry.kind, entry.created, detail))
+    return choices
+
+
+def default_model(choices: Sequence[ModelChoice], fallback: str) -> str:
+    """The most recent fine-tuned model, else `fallback` when it is listed, else the first base
+    model listed, else `fallback`."""
+    from tui.services.model_inventory import BASE, FINE_TUNED
+
+    tuned = [c for c in choices if c.kind == FINE_TUNED]
+    if tuned:
+        return max(tuned, key=lambda c: c.created).id
+    bases = [c.id for c in choices if c.kind == BASE]
+    if fallback in bases or not bases:
+        return fallback
+    return bases[0]
+
+
+def chat_price(model: str) -> tuple[float, float] | None:
+    """USD per input and output token of a fine-tuned model, from the dated price table."""
+    if not model.startswith("ft:"):
+        return None  # the table holds fine-tuned inference prices only
+    from tui.core.models_catalog import resolve_model
+
+    prices = resolve_model(model).prices
+    if prices is None or prices.input_per_1m is None or prices.output_per_1m is None:
+        return None
+    return prices.input_per_1m / 1_000_000, prices.output_per_1m / 1_000_000
+
+
+def parse_settings(
+    model: str, system_prompt: str, temperature: str, max_tokens: str
+) -> ChatSettings:
+    """Settings from the screen's fields; raises ValueError with a message naming the field."""
+    temp: float | None = None
+    if temperature.strip():
+        try:
+            temp = float(temperature)
+        except ValueError:
+            raise ValueError(
+                f"Temperature must be a number from 0 to 2, got {temperature!r}"
+            ) from None
+        if not 0 <= temp <= 2:
+            raise ValueError(f"Temperature must be from 0 to 2, got {temp:g}")
+    limit: int | None = None
+    if max_tokens.strip():
+        try:
+            limit = int(max_tokens)
+        except ValueError:
+            raise ValueError(f"Max tokens must be a whole number, got {max_tokens!r}") from None
+        if limit < 1:
+            raise ValueError(f"Max tokens must be at least 1, got {limit}")
+    return ChatSettings(model, system_prompt, temp, limit)

@@ -6,10 +6,14 @@ from __future__ import annotations
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from tui.services.chat import ChatMessage
 from tui.widgets.chat_message import MessageView
 
 
 class ChatView(VerticalScroll):
+    """One model's side of the chat: its messages, the model, the turns sent so far (`history`,
+    only completed turns) and the kept conversation they belong to."""
+
     DEFAULT_CSS = """
     ChatView { height: 1fr; padding: 0 1 0 0; }
     ChatView > .model-title { height: 1; color: $text-muted; background: $panel; padding: 0 1; }
@@ -18,7 +22,10 @@ class ChatView(VerticalScroll):
 
     def __init__(self, model: str = "", *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
-        self._title = Static(model or "(no model)", classes="model-title")
+        self.model = model
+        self.history: list[ChatMessage] = []
+        self.conversation_id: int | None = None
+        self._title = Static(model or "(no model yet)", classes="model-title")
         self._placeholder = Static(
             "Type below and press Enter. Alt+Enter adds a line; Escape stops a reply.",
             classes="placeholder",
@@ -29,7 +36,12 @@ class ChatView(VerticalScroll):
         self.anchor()
 
     def set_model(self, model: str) -> None:
-        self._title.update(model or "(no model)")
+        self.model = model
+        self._title.update(model or "(no model: press F2 to pick one)")
+
+    @property
+    def last_reply(self) -> str:
+        return next((m.content for m in reversed(self.history) if m.role == "assistant"), "")
 
     @property
     def messages(self) -> list[MessageView]:
@@ -42,8 +54,25 @@ class ChatView(VerticalScroll):
         return message
 
     async def clear_messages(self) -> None:
+        """Start afresh: no messages, no history, a new conversation on the next turn."""
         await self.query_children(MessageView).remove()
+        self.history = []
+        self.conversation_id = None
         self._placeholder.display = True
+
+    async def show_history(self, history: list[ChatMessage], model_title: str) -> None:
+        """Replace the messages with `history` (completed turns), e.g. a kept conversation."""
+        await self.query_children(MessageView).remove()
+        self.history = list(history)
+        views = [
+            MessageView(m.role, "You" if m.role == "user" else model_title, m.content)
+            for m in history
+            if m.role != "system"
+        ]
+        self._placeholder.display = not views
+        if views:
+            await self.mount_all(views)
+        self.scroll_end(animate=False)
 
     async def remove_message(self, message: MessageView) -> None:
         await message.remove()
