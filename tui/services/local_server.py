@@ -200,13 +200,20 @@ class LocalServer:
         api_key = "ftl-" + secrets.token_urlsafe(24)
         write_private(self.data_dir / KEY_FILE, api_key)
         command = [
-            sys.executable, "-m", "tui", "serve",
-            "--host", "127.0.0.1",
-            "--port", str(port),
-            "--data-dir", str(self.data_dir),
-            "--api-key", api_key,
+            sys.executable,
+            "-m",
+            "tui",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(self.data_dir),
+            "--api-key",
+            api_key,
             *self.extra_args,
-        ]  # fmt: skip
+        ]
         log_path = self.data_dir / LOG_FILE
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
@@ -228,8 +235,12 @@ class LocalServer:
                     f"see {log_path}",
                 )
             if health_ok(url, api_key, timeout=1.0):
-                discovery = {"url": url, "pid": process.pid, "port": port,
-                             "started_at": int(time.time())}  # fmt: skip
+                discovery = {
+                    "url": url,
+                    "pid": process.pid,
+                    "port": port,
+                    "started_at": int(time.time()),
+                }
                 write_private(self.data_dir / DISCOVERY_FILE, json.dumps(discovery))
                 return ServerInfo(url=url, api_key=api_key, pid=process.pid, started_by_us=True)
             time.sleep(0.2)
