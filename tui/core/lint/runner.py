@@ -141,6 +141,13 @@ def _run_in_process(
             on_progress(base + builder.done_bytes, total, builder.snapshot())
 
 
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the parent, which stops the pool without a traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _run_pool(
     builder: ReportBuilder,
     tasks: list[ChunkTask],
@@ -153,7 +160,9 @@ def _run_pool(
     context = multiprocessing.get_context("spawn")
     pending: deque[Future[ChunkResult]] = deque()
     queue = deque(tasks)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_ignore_interrupts
+    )
     try:
         while queue or pending:
             while queue and len(pending) < workers * 2:
