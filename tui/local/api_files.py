@@ -9,9 +9,9 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from python_multipart.multipart import MultipartCallbacks, MultipartParser, parse_options_header
+from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
@@ -20,6 +20,9 @@ from tui.local import ids
 from tui.local.api_common import bad_cursor, context, cursor_page, ok, query_after, query_limit
 from tui.local.context import ServerContext
 from tui.local.errors import ApiError, bad_request, conflict, not_found
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 UPLOAD_PURPOSES = ("fine-tune",)
 KNOWN_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")

@@ -37,13 +37,26 @@ def validate_job_files(files_dir: Path, job: dict[str, Any]) -> int:
     return n_examples
 
 
+# Counted by this module instead, to answer with OpenAI's `invalid_n_examples`.
+_COUNT_RULES = frozenset({"too_few_examples", "empty_file"})
+
+
 def _check(path: Path, param: str, kind: str) -> int:
-    from tui.core.lint import lint_path
+    from tui.core.lint import LintInputError, lint_path
 
     if not path.is_file():
         raise JobFailure(f"invalid_{kind}_file", f"The {kind} file is no longer available.", param)
-    report = lint_path(path)
-    errors = [issue for issue in report.issues if _severity(issue.severity) == "error"]
+    try:
+        report = lint_path(path, workers=1)
+    except LintInputError as exc:
+        raise JobFailure(
+            f"invalid_{kind}_file", f"Cannot read the {kind} file: {exc}", param
+        ) from None
+    errors = [
+        issue
+        for issue in report.issues
+        if _severity(issue.severity) == "error" and issue.rule not in _COUNT_RULES
+    ]
     if errors:
         first = min(errors, key=lambda issue: issue.line or 0)
         where = f"Line {first.line}" if first.line else "File"

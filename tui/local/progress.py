@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.local.store import Store
+from tui.local.training.state import KEEP_CHECKPOINTS
 
 
 class JobProgress:
@@ -56,6 +57,5 @@ class JobProgress:
             step=step,
         )
         self._store.add_checkpoint(self._job_id, step=step, metrics=metrics, model=model_name)
-        self._store.add_event(
-            self._job_id, f"Checkpoint created at step {step} with Snapshot ID: {model_name}"
-        )
+        # The trainer keeps only the newest checkpoints on disk; list only those.
+        self._store.prune_checkpoints(self._job_id, keep=KEEP_CHECKPOINTS)

@@ -368,6 +368,18 @@ class Store:
         )
         return [_checkpoint_object(r) for r in rows[:limit]], len(rows) > limit
 
+    def prune_checkpoints(self, job_id: str, *, keep: int) -> None:
+        """Drop all but the newest `keep` checkpoints of a job, with their models."""
+        with self._tx() as conn:
+            doomed = conn.execute(
+                "SELECT id, model FROM checkpoints WHERE job_id = ?"
+                " ORDER BY seq DESC LIMIT -1 OFFSET ?",
+                (job_id, keep),
+            ).fetchall()
+            for row in doomed:
+                conn.execute("DELETE FROM checkpoints WHERE id = ?", (row["id"],))
+                conn.execute("DELETE FROM models WHERE id = ?", (row["model"],))
+
     def add_model(
         self, model_id: str, *, base: str, job_id: str, adapter_dir: str, step: int | None
     ) -> None:
