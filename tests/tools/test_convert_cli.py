@@ -184,3 +184,18 @@ def test_dry_run_shows_mapping_and_first_examples_without_writing(tmp_path: Path
     assert len(shown) == 3 and _messages(shown[0]) == [("user", "q1"), ("assistant", "r1")]
     assert "guessed from column names: user, assistant" in result.out
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_every_written_example_is_linted_and_counted_in_the_summary(tmp_path: Path) -> None:
+    src = tmp_path / "qa.csv"
+    src.write_text(
+        "question,answer\nWhat?,This.\nWhy?,\nHow?,So.\n,Alone.\n",
+        encoding="utf-8",
+    )
+    result = run_cli("convert", src, "qa.jsonl", "--system", "Answer briefly.", cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert "wrote 4 examples" in result.out
+    assert "lint: 0 of 4 examples with errors, 2 with warnings" in result.out
+    assert "warning empty_assistant_message: 1" in result.out
+    assert "example 2 (line 3): warning empty_assistant_message" in result.out
+    assert "warning empty_content: 1" in result.out  # the row with no question

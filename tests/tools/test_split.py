@@ -122,3 +122,19 @@ def test_one_prompt_everywhere_cannot_be_split_without_a_leak(tmp_path: Path) ->
     data = write_jsonl(tmp_path / "same.jsonl", [chat("same", f"a{i}") for i in range(5)])
     with pytest.raises(ToolError, match="same prompt"):
         plan_split(data, ratio=0.2, group_by_prompt=True)
+
+
+def test_linter_finds_the_leak_of_a_plain_split_and_none_after_grouping(tmp_path: Path) -> None:
+    from tui.core.lint import lint_path
+
+    rows = [chat(f"q{i % 30}", f"a{i % 30}") for i in range(90)]  # every example three times
+    data = write_jsonl(tmp_path / "rep.jsonl", rows)
+    plain = split(plan_split(data, ratio=0.2, seed=5), tmp_path / "pt.jsonl", tmp_path / "pv.jsonl")
+    report = lint_path(plain.train_path, validation=plain.valid_path, workers=1)
+    assert report.counts_by_rule.get("validation_overlap", 0) > 0
+
+    result = run_cli("split", data, "--group-by-prompt", "--validation", "0.2", cwd=tmp_path)
+    assert result.code == 0, result.err
+    report = lint_path(tmp_path / "rep.train.jsonl", validation=tmp_path / "rep.valid.jsonl")
+    assert report.counts_by_rule.get("validation_overlap", 0) == 0
+    assert report.validation is not None and report.validation.examples == 18

@@ -126,15 +126,16 @@ class _Runner:
     def route(self, number: int, raw: bytes) -> tuple[str, bytes]:
         """("keep" | "reject" | "drop", the line to write)."""
         try:
-            value = json.loads(raw)
-        except ValueError:
-            value = None
+            value: object = json.loads(raw)
+            not_example = None if isinstance(value, dict) else "not_an_object: not a JSON object"
+        except ValueError as exc:
+            value, not_example = None, f"invalid_json: {exc}"
         example: Example | None = value if isinstance(value, dict) else None
         fixes = self.report.fixes
         if example is not None and "trim" in fixes and trim_example(example):
             fixes["trim"].hit(number, snippet(raw))
             raw = orjson.dumps(example)
-        if "drop_invalid" in fixes and (reason := self._invalid(example)):
+        if "drop_invalid" in fixes and (reason := not_example or self._lint_error(example)):
             fixes["drop_invalid"].hit(number, reason)
             return "reject", raw
         limit = self.options.token_limit
@@ -148,16 +149,16 @@ class _Runner:
                 raw if example is None else orjson.dumps(example, option=orjson.OPT_SORT_KEYS)
             )
             key = hashlib.blake2b(canonical, digest_size=16).digest()
-            first = self.seen.setdefault(key, number)
-            if first != number:
+            first = self.seen.get(key)
+            if first is not None:
                 fixes["dedupe"].hit(number, f"same as line {first}")
                 return "drop", raw
+            self.seen[key] = number
         return "keep", raw
 
-    def _invalid(self, example: Example | None) -> str | None:
-        if example is None:
-            return "not a JSON object"
-        assert self.options.lint is not None
+    def _lint_error(self, example: Example | None) -> str | None:
+        if example is None or self.options.lint is None:
+            return None
         errors = [i for i in self.options.lint(example) if i.severity == "error"]
         return f"{errors[0].rule}: {errors[0].message}" if errors else None
 

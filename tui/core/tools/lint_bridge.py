@@ -6,57 +6,47 @@ that has errors, they never define their own checks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from tui.core.formats import Format, detect_format
-from tui.core.lint.example import check_example
+from tui.core.lint import lint_example
 from tui.core.models_catalog import resolve_model
-from tui.core.rules import RULES
 from tui.core.tokens import TokenizerDataError, token_counter
 from tui.core.tools.errors import ToolError
 from tui.core.tools.example_lint import ExampleLinter, IssueLike
 from tui.core.tools.fix_steps import Example, TokenLimit
 
 
-@dataclass(frozen=True)
-class ExampleIssue:
-    rule: str
-    severity: str
-    message: str
+def _check_tokenizer(model: str | None) -> str:
+    info = resolve_model(model)
+    try:
+        token_counter(info.encoding)
+    except TokenizerDataError as exc:
+        raise ToolError(f"cannot count tokens for {info.name}: {exc}") from exc
+    return info.name
 
 
 def example_linter(model: str | None) -> ExampleLinter:
     """Lint examples one by one; the first example of a known format fixes the file's format."""
-    info = resolve_model(model)
-    try:
-        counter = token_counter(info.encoding)
-    except TokenizerDataError as exc:
-        raise ToolError(f"cannot count tokens for {info.name}: {exc}") from exc
-    file_format: list[Format] = ["unknown"]
+    _check_tokenizer(model)
+    file_format: list[Format | None] = [None]
 
-    def lint(example: Example) -> list[IssueLike]:
-        if file_format[0] == "unknown":
+    def lint(example: Example) -> Sequence[IssueLike]:
+        if file_format[0] is None and detect_format(example) != "unknown":
             file_format[0] = detect_format(example)
-        outcome = check_example(example, file_format[0], counter)
-        return [
-            ExampleIssue(rule_id, RULES[rule_id].severity if rule_id in RULES else "error", text)
-            for rule_id, text in outcome.issues
-        ]
+        return lint_example(example, model=model, file_format=file_format[0]).issues
 
     return lint
 
 
 def token_limit(model: str) -> TokenLimit:
     """The training-example token limit of `model` and a counter for whole examples."""
-    info = resolve_model(model)
-    if info.training_limit is None:
-        raise ToolError(f"{info.name} has no published training-example token limit")
-    try:
-        counter = token_counter(info.encoding)
-    except TokenizerDataError as exc:
-        raise ToolError(f"cannot count tokens for {info.name}: {exc}") from exc
+    name = _check_tokenizer(model)
+    limit = resolve_model(model).training_limit
+    if limit is None:
+        raise ToolError(f"{name} has no published training-example token limit")
 
     def count(example: Example) -> int:
-        return check_example(example, detect_format(example), counter).total_tokens
+        return lint_example(example, model=model).total_tokens
 
-    return TokenLimit(info.name, info.training_limit, count)
+    return TokenLimit(name, limit, count)
