@@ -1,0 +1,477 @@
+"""Mode 4, Files & models: what the user keeps on the backend, for OpenAI, Azure and the local
+server alike.
+
+Files tab: every remote file, loaded page by page in the background; filter by purpose, preview
+the first lines (base64 result files decoded), download to an editable path (never overwriting
+without asking), delete with confirmation, upload a local dataset (linted first).
+Models tab: base models, fine-tuned models and checkpoints with owner, created, the job that made
+them and days left before shutdown; chat with one, copy its id, delete a fine-tuned model.
+
+Hand-off written: `app.pending["chat_model"] = <model id>` before switching to the chat mode.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, ProgressBar, Static, TabbedContent, TabPane
+
+from screens.base import ModeScreen
+from screens.confirm import ConfirmScreen
+from screens.files_upload import upload_dataset
+from screens.path_prompt import PathPrompt
+from tui.services.files import (
+    PURPOSES,
+    DestinationExists,
+    FileListing,
+    FilesService,
+    RemoteFile,
+    human_size,
+    suggest_download_path,
+)
+from tui.services.files import explain_error as explain
+from tui.services.model_inventory import (
+    BASE,
+    FINE_TUNED,
+    ModelEntry,
+    ModelInventory,
+    ModelInventoryService,
+    today_utc,
+)
+from tui.widgets.file_preview import FilePreview
+from tui.widgets.files_table import FilesTable
+from tui.widgets.models_table import ModelsTable
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+log = logging.getLogger("ft-tui.files")
+
+PURPOSE_CHOICES: tuple[str | None, ...] = (None, *PURPOSES)
+KIND_CHOICES: tuple[str | None, ...] = (None, FINE_TUNED, BASE)
+FILES_ONLY = {"preview", "download", "upload", "purpose"}
+MODELS_ONLY = {"chat", "kind"}
+
+
+class FilesScreen(ModeScreen):
+    MODE = "files"
+    BINDINGS = [
+        Binding("f", "tab('files-tab')", "Files", id="files.tab_files"),
+        Binding("m", "tab('models-tab')", "Models", id="files.tab_models"),
+        Binding("r", "refresh", "Refresh", id="files.refresh"),
+        Binding("v", "preview", "Preview", id="files.preview"),
+        Binding("d", "download", "Download", id="files.download"),
+        Binding("u", "upload", "Upload", id="files.upload"),
+        Binding("p", "purpose", "Purpose", id="files.purpose"),
+        Binding("c", "chat", "Chat", id="files.chat"),
+        Binding("k", "kind", "Kind", id="files.kind"),
+        Binding("y", "copy_id", "Copy id", id="files.copy_id"),
+        Binding("x,delete", "delete", "Delete", id="files.delete"),
+        Binding("escape", "close_preview", "Close preview", id="files.close_preview", show=False),
+    ]
+    DEFAULT_CSS = """
+    FilesScreen TabbedContent { height: 1fr; }
+    FilesScreen TabPane { padding: 0; height: 1fr; }
+    FilesScreen .files-status { height: 1; padding: 0 1; color: $text-muted; }
+    FilesScreen #files-progress { display: none; padding: 0 1; height: 1; }
+    FilesScreen #files-progress.-busy { display: block; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.listing = FileListing()
+        self.purpose_index = 0
+        self.kind_index = 0
+        self.inventory = ModelInventory()
+        self.models_loaded = False
+        self.files_error = ""
+        self.models_error = ""
+
+    # -- layout ---------------------------------------------------------------------------------
+
+    def compose_body(self) -> ComposeResult:
+        with TabbedContent(initial="files-tab", id="files-tabs"):
+            with TabPane("Files", id="files-tab"):
+                yield Static("", id="files-status", classes="files-status", markup=False)
+                yield ProgressBar(id="files-progress", show_eta=False)
+                yield FilesTable(id="files-table")
+                yield FilePreview(id="file-preview")
+            with TabPane("Models", id="models-tab"):
+                yield Static("", id="models-status", classes="files-status", markup=False)
+                yield ModelsTable(id="models-table")
+
+    def on_mount(self) -> None:
+        self._update_files_status()
+        self._update_models_status()
+        self.query_one(FilesTable).focus()
+        self.load_files()
+
+    @property
+    def active_tab(self) -> str:
+        return self.query_one(TabbedContent).active or "files-tab"
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.refresh_bindings()
+        if event.pane.id == "models-tab":
+            self.query_one(ModelsTable).focus()
+            if not self.models_loaded:
+                self.load_models()
+        else:
+            self.query_one(FilesTable).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in FILES_ONLY:
+            return self.active_tab == "files-tab"
+        if action in MODELS_ONLY:
+            return self.active_tab == "models-tab"
+        if action == "close_preview":
+            return self.query_one(FilePreview).shown
+        return True
+
+    def on_profile_changed(self) -> None:
+        self.listing = FileListing(purpose=self.listing.purpose)
+        self.query_one(FilesTable).clear_files()
+        self.query_one(FilePreview).hide()
+        self.models_loaded = False
+        self.load_files()
+        if self.active_tab == "models-tab":
+            self.load_models()
+
+    async def _client(self) -> AsyncOpenAI:
+        return await self.app.connection.client()  # type: ignore[attr-defined, no-any-return]
+
+    # -- status lines ---------------------------------------------------------------------------
+
+    def _update_files_status(self) -> None:
+        purpose = self.listing.purpose or "all purposes"
+        count = len(self.query_one(FilesTable).files)
+        noun = "file" if count == 1 else "files"
+        if self.files_error:
+            state = f"{count} {noun} · {self.files_error}"
+        elif not self.listing.complete:
+            state = f"{count} {noun} (more loading…)"
+        else:
+            state = f"{count} {noun}"
+        self.query_one("#files-status", Static).update(f"{purpose} · {state}")
+
+    def _update_models_status(self) -> None:
+        kind = KIND_CHOICES[self.kind_index] or "all kinds"
+        if self.models_error:
+            text = f"{kind} · {self.models_error}"
+        elif not self.models_loaded:
+            text = f"{kind} · loading models…"
+        else:
+            shown = self.query_one(ModelsTable).row_count
+            text = f"{kind} · {shown} models · days left to shutdown, * = base model's date"
+            if self.inventory.notes:
+                text += " · " + "; ".join(self.inventory.notes[:2])
+        self.query_one("#models-status", Static).update(text)
+
+    # -- files: listing and preview -------------------------------------------------------------
+
+    @work(exclusive=True, group="files-list", exit_on_error=False, description="Listing files")
+    async def load_files(self) -> None:
+        table = self.query_one(FilesTable)
+        self.files_error = ""
+        self._update_files_status()
+        try:
+            service = FilesService(await self._client())
+            async for page in service.pages(self.listing):
+                table.add_files(page)
+                self._update_files_status()
+        except Exception as exc:
+            self.files_error = f"listing stopped: {explain(exc, 'list files')}"
+            self.notify(explain(exc, "list files"), title="Files not listed", severity="error")
+        self._update_files_status()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if isinstance(event.data_table, FilesTable):
+            event.stop()
+            self.action_preview()
+        elif isinstance(event.data_table, ModelsTable):
+            event.stop()
+            self.action_chat()
+
+    def action_preview(self) -> None:
+        file = self.query_one(FilesTable).selected_file
+        if file is None:
+            self.notify("No file selected", severity="warning")
+            return
+        self.query_one(FilePreview).show_loading(file)
+        self.refresh_bindings()
+        self.load_preview(file)
+
+    @work(exclusive=True, group="files-preview", exit_on_error=False, description="Preview")
+    async def load_preview(self, file: RemoteFile) -> None:
+        pane = self.query_one(FilePreview)
+        try:
+            preview = await FilesService(await self._client()).preview(file)
+        except Exception as exc:
+            pane.hide()
+            self.refresh_bindings()
+            self.notify(explain(exc, "preview"), title="No preview", severity="error")
+            return
+        pane.show_preview(file, preview)
+
+    def action_close_preview(self) -> None:
+        self.query_one(FilePreview).hide()
+        self.refresh_bindings()
+        self.query_one(FilesTable).focus()
+
+    def action_purpose(self) -> None:
+        self.purpose_index = (self.purpose_index + 1) % len(PURPOSE_CHOICES)
+        self.listing = FileListing(purpose=PURPOSE_CHOICES[self.purpose_index])
+        self.query_one(FilesTable).clear_files()
+        self.query_one(FilePreview).hide()
+        self.load_files()
+
+    def action_refresh(self) -> None:
+        if self.active_tab == "models-tab":
+            self.load_models()
+            return
+        self.listing = FileListing(purpose=self.listing.purpose)
+        self.query_one(FilesTable).clear_files()
+        self.load_files()
+
+    # -- files: download, delete, upload --------------------------------------------------------
+
+    def action_download(self) -> None:
+        file = self.query_one(FilesTable).selected_file
+        if file is None:
+            self.notify("No file selected", severity="warning")
+            return
+        self.download_file(file)
+
+    @work(exclusive=True, group="files-download", exit_on_error=False, description="Download")
+    async def download_file(self, file: RemoteFile) -> None:
+        suggestion = suggest_download_path(Path.cwd(), file)
+        target = await self.app.push_screen_wait(
+            PathPrompt(f"Download {file.id} to", suggestion, help_text=_DOWNLOAD_HELP)
+        )
+        if target is None:
+            return
+        service = FilesService(await self._client())
+        overwrite = False
+        while True:
+            try:
+                with self._busy(file.bytes) as progress:
+                    result = await service.download(
+                        file, target, overwrite=overwrite, progress=progress
+                    )
+                break
+            except DestinationExists as exists:
+                question = f"{exists.path} already exists. Replace it with {file.id}?"
+                replace = await self.app.push_screen_wait(
+                    ConfirmScreen("Overwrite file?", question, confirm_label="Replace", danger=True)
+                )
+                if not replace:
+                    return
+                overwrite, target = True, exists.path
+            except Exception as exc:
+                self.notify(explain(exc, "download"), title="Download failed", severity="error")
+                return
+        decoded = " (decoded from base64)" if result.decoded_base64 else ""
+        self.notify(
+            f"Saved {human_size(result.bytes_written)} to {result.path}{decoded}", timeout=6
+        )
+
+    def _busy(self, total: int) -> _Progress:
+        return _Progress(self.query_one("#files-progress", ProgressBar), total)
+
+    def action_delete(self) -> None:
+        if self.active_tab == "models-tab":
+            entry = self.query_one(ModelsTable).selected_model
+            if entry is None:
+                self.notify("No model selected", severity="warning")
+            elif not entry.deletable:
+                self.notify(_NOT_DELETABLE[entry.kind], title="Cannot delete", severity="warning")
+            else:
+                self.delete_model(entry)
+            return
+        file = self.query_one(FilesTable).selected_file
+        if file is None:
+            self.notify("No file selected", severity="warning")
+            return
+        self.delete_file(file)
+
+    @work(exclusive=True, group="files-delete", exit_on_error=False, description="Delete file")
+    async def delete_file(self, file: RemoteFile) -> None:
+        service = FilesService(await self._client())
+        try:
+            users = await service.jobs_using(file.id)
+        except Exception as exc:  # some backends list no jobs; deleting still works
+            log.info("jobs using %s unknown: %s", file.id, exc)
+            users = []
+        message = f"{file.filename} ({file.id}, {file.purpose}, {human_size(file.bytes)})"
+        message += "\nThis cannot be undone."
+        if users:
+            message += (
+                f"\n\nStill used by unfinished job {', '.join(users[:3])}: the server may refuse,"
+                " or the job may fail."
+            )
+        confirmed = await self.app.push_screen_wait(
+            ConfirmScreen("Delete file?", message, confirm_label="Delete", danger=True)
+        )
+        if not confirmed:
+            return
+        try:
+            await service.delete(file.id)
+        except Exception as exc:
+            self.notify(explain(exc, "delete file"), title="Not deleted", severity="error")
+            return
+        self.query_one(FilesTable).remove_file(file.id)
+        preview = self.query_one(FilePreview)
+        if preview.shown:
+            preview.hide()
+            self.refresh_bindings()
+        self._update_files_status()
+        self.notify(f"Deleted {file.id} ({file.filename})", timeout=4)
+
+    def action_upload(self) -> None:
+        self.upload_file()
+
+    @work(exclusive=True, group="files-upload", exit_on_error=False, description="Upload")
+    async def upload_file(self) -> None:
+        start = Path(getattr(self.app, "start_path", Path.cwd()))
+        initial = start if start.is_file() else Path(str(start).rstrip("/") + "/")
+        path = await self.app.push_screen_wait(
+            PathPrompt(
+                "Upload a dataset (purpose fine-tune)",
+                initial,
+                help_text=_UPLOAD_HELP,
+                must_exist=True,
+            )
+        )
+        if path is None:
+            return
+        uploaded = await upload_dataset(self, path, self._busy)
+        if uploaded is None:
+            return
+        if self.listing.purpose in (None, uploaded.purpose):
+            self.query_one(FilesTable).add_files([uploaded], at_top=True)
+        self._update_files_status()
+        self.notify(f"Uploaded {path.name} as {uploaded.id}", title="Upload done", timeout=6)
+
+    # -- models ---------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="models-list", exit_on_error=False, description="Listing models")
+    async def load_models(self) -> None:
+        self.models_error = ""
+        self._update_models_status()
+        try:
+            inventory = await ModelInventoryService(await self._client()).load()
+        except Exception as exc:
+            self.models_error = f"not listed: {explain(exc, 'list models')}"
+            self.models_loaded = True
+            self._update_models_status()
+            self.notify(explain(exc, "list models"), title="Models not listed", severity="error")
+            return
+        self.inventory = inventory
+        self.models_loaded = True
+        self._show_models()
+
+    def _show_models(self) -> None:
+        kind = KIND_CHOICES[self.kind_index]
+        entries = [
+            e
+            for e in self.inventory.entries
+            if kind is None or e.kind == kind or (kind == FINE_TUNED and e.kind != BASE)
+        ]
+        self.query_one(ModelsTable).show(entries, today_utc())
+        self._update_models_status()
+
+    def action_kind(self) -> None:
+        self.kind_index = (self.kind_index + 1) % len(KIND_CHOICES)
+        self._show_models()
+
+    def action_chat(self) -> None:
+        entry = self.query_one(ModelsTable).selected_model
+        if entry is None:
+            self.notify("No model selected", severity="warning")
+            return
+        self.open_chat(entry)
+
+    @work(exclusive=True, group="models-chat", exit_on_error=False, description="Open chat")
+    async def open_chat(self, entry: ModelEntry) -> None:
+        try:
+            client = await self._client()
+            await client.models.retrieve(entry.id)
+        except Exception as exc:
+            status = getattr(exc, "status_code", None)
+            if status == 404:
+                self.notify(explain(exc, "chat"), title="Model not served", severity="warning")
+                return
+            log.info("could not check %s before chat: %s", entry.id, exc)
+        self.app.pending["chat_model"] = entry.id  # type: ignore[attr-defined]
+        self.app.switch_mode("chat")
+
+    @work(exclusive=True, group="models-delete", exit_on_error=False, description="Delete model")
+    async def delete_model(self, entry: ModelEntry) -> None:
+        message = f"{entry.id}\nApps using this model stop working. This cannot be undone."
+        confirmed = await self.app.push_screen_wait(
+            ConfirmScreen("Delete fine-tuned model?", message, confirm_label="Delete", danger=True)
+        )
+        if not confirmed:
+            return
+        try:
+            await ModelInventoryService(await self._client()).delete(entry.id)
+        except Exception as exc:
+            self.notify(explain(exc, "delete model"), title="Not deleted", severity="error")
+            return
+        self.inventory.entries = [e for e in self.inventory.entries if e.id != entry.id]
+        self.query_one(ModelsTable).remove_model(entry.id)
+        self._update_models_status()
+        self.notify(f"Deleted {entry.id}", timeout=4)
+
+    # -- both tabs ------------------------------------------------------------------------------
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def action_copy_id(self) -> None:
+        selected: Any
+        if self.active_tab == "models-tab":
+            selected = self.query_one(ModelsTable).selected_model
+        else:
+            selected = self.query_one(FilesTable).selected_file
+        if selected is None:
+            self.notify("Nothing selected", severity="warning")
+            return
+        try:
+            self.app.copy_to_clipboard(selected.id)
+        except Exception as exc:  # the terminal may refuse OSC 52; never crash for a copy
+            self.notify(f"Copy failed ({exc}); the id is {selected.id}", severity="warning")
+            return
+        self.notify(f"Copied {selected.id}", timeout=3)
+
+
+class _Progress:
+    """Shows the shared progress bar while a transfer runs; callable as a progress callback."""
+
+    def __init__(self, bar: ProgressBar, total: int) -> None:
+        self.bar = bar
+        self.total = max(total, 1)
+
+    def __enter__(self) -> _Progress:
+        self.bar.update(total=self.total, progress=0)
+        self.bar.add_class("-busy")
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.bar.remove_class("-busy")
+
+    def __call__(self, done: int, total: int) -> None:
+        self.bar.update(total=max(total, 1), progress=done)
+
+
+_DOWNLOAD_HELP = "A folder keeps the file's name. Existing files are never replaced silently."
+_UPLOAD_HELP = "A JSONL dataset; it is linted first: errors block the upload, warnings are shown."
+_NOT_DELETABLE = {
+    BASE: "Base models belong to the provider; only your fine-tuned models can be deleted.",
+    "checkpoint": "Checkpoints are kept with their job; delete the fine-tuned model instead.",
+}

@@ -1,0 +1,90 @@
+"""Upload a local dataset from the Files screen: lint it first (errors block, warnings are shown
+and must be accepted), then send it with a progress bar."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from textual.screen import Screen
+
+from screens.confirm import ConfirmScreen
+from tui.services.files import RemoteFile, explain_error, upload_file
+
+if TYPE_CHECKING:
+    from tui.core.lint.report import LintReport
+
+ProgressCallback = Callable[[int, int], None]
+
+
+class Busy(Protocol):
+    def __call__(self, total: int) -> AbstractContextManager[ProgressCallback]: ...
+
+
+def summarize_issues(report: LintReport, errors: bool, limit: int = 4) -> str:
+    """`• rule ×count (line N: message)` for the most frequent rules of one severity."""
+    severity = {issue.rule: issue.severity for issue in report.issues}
+    rules = [
+        (count, rule)
+        for rule, count in report.counts_by_rule.items()
+        if (severity.get(rule, "error") == "error") == errors
+    ]
+    rules.sort(key=lambda item: (-item[0], item[1]))
+    lines = []
+    for count, rule in rules[:limit]:
+        first = next((i for i in report.issues if i.rule == rule), None)
+        detail = ""
+        if first is not None:
+            where = f"line {first.line}: " if first.line is not None else ""
+            detail = f" ({where}{first.message})"
+        lines.append(f"• {rule} ×{count}{detail}")
+    if len(rules) > limit:
+        lines.append(f"• … and {len(rules) - limit} more rules")
+    return "\n".join(lines)
+
+
+def _lint(path: Path) -> LintReport:
+    from tui.core.lint import lint_path
+
+    return lint_path(path)
+
+
+async def upload_dataset(screen: Screen[Any], path: Path, busy: Busy) -> RemoteFile | None:
+    """Lint, confirm warnings, upload; every failure becomes a toast. None when not uploaded."""
+    from tui.core.lint.runner import LintInputError
+
+    app = screen.app
+    app.notify(f"Linting {path.name}…", timeout=3)
+    try:
+        report = await asyncio.to_thread(_lint, path)
+    except LintInputError as exc:
+        app.notify(str(exc), title="Cannot lint", severity="error")
+        return None
+    if report.has_errors:
+        app.notify(
+            f"{report.error_count} error(s) in {path.name}; fix them first (1 Datasets shows"
+            f" each line):\n{summarize_issues(report, errors=True, limit=3)}",
+            title="Upload blocked by lint errors",
+            severity="error",
+            timeout=12,
+        )
+        return None
+    if report.warning_count:
+        question = (
+            f"{report.warning_count} warning(s) in {path.name}:\n"
+            f"{summarize_issues(report, errors=False)}\n\nUpload anyway?"
+        )
+        if not await app.push_screen_wait(
+            ConfirmScreen("Lint warnings", question, confirm_label="Upload")
+        ):
+            return None
+    try:
+        client = await app.connection.client()  # type: ignore[attr-defined]
+        with busy(path.stat().st_size) as progress:
+            return await upload_file(client, path, progress=progress)
+    except Exception as exc:
+        app.notify(explain_error(exc, "upload"), title="Upload failed", severity="error")
+        return None
