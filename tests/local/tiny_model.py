@@ -9,6 +9,7 @@ the same weights and vocabulary.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 # ChatML like SmolLM2-Instruct's, plus tool support (tools in the system turn, tool calls as JSON)
 # so that tool-calling examples exercise the same code path as plain ones.
@@ -63,7 +64,9 @@ def _training_corpus() -> list[str]:
 
 def _build_tokenizer() -> object:
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-    from transformers import PreTrainedTokenizerFast
+    from transformers import PreTrainedTokenizerFast as _Fast
+
+    fast: Any = _Fast
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -76,7 +79,7 @@ def _build_tokenizer() -> object:
         show_progress=False,
     )
     tok.train_from_iterator(_training_corpus(), trainer=trainer)
-    return PreTrainedTokenizerFast(
+    return fast(
         tokenizer_object=tok,
         bos_token="<|im_start|>",
         eos_token="<|im_end|>",
@@ -90,7 +93,10 @@ def _build_tokenizer() -> object:
 def build_tiny_model(directory: Path, *, seed: int = 0) -> Path:
     """Write the tiny model and tokenizer into `directory` (created) and return it."""
     import torch
-    from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
+    from transformers import GenerationConfig as _GenerationConfig
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    generation_config: Any = _GenerationConfig
 
     directory.mkdir(parents=True, exist_ok=True)
     tokenizer = _build_tokenizer()
@@ -106,14 +112,17 @@ def build_tiny_model(directory: Path, *, seed: int = 0) -> Path:
         num_key_value_heads=2,
         max_position_embeddings=512,
         tie_word_embeddings=True,
+        initializer_range=0.3,
         bos_token_id=bos_id,
         eos_token_id=eos_id,
-        pad_token_id=eos_id,
+        # No pad id in the config: Llama would zero that embedding row, and with tied weights
+        # the end-of-turn logit (pad == eos) could never be learned by a LoRA adapter.
+        pad_token_id=None,
     )
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = LlamaForCausalLM(config)
-    model.generation_config = GenerationConfig(
+    model.generation_config = generation_config(
         bos_token_id=bos_id, eos_token_id=eos_id, pad_token_id=eos_id
     )
     model.save_pretrained(directory)
@@ -122,7 +131,7 @@ def build_tiny_model(directory: Path, *, seed: int = 0) -> Path:
 
 
 def pattern_examples(n: int, *, start: int = 0) -> list[dict[str, object]]:
-    """Chat examples with an easy pattern to learn: the reply repeats a colour word."""
+    """Chat examples with an easy pattern to learn: the reply is the colour word asked for."""
     colours = ["red", "green", "blue"]
     out: list[dict[str, object]] = []
     for i in range(start, start + n):
@@ -131,7 +140,7 @@ def pattern_examples(n: int, *, start: int = 0) -> list[dict[str, object]]:
             {
                 "messages": [
                     {"role": "user", "content": f"say {colour}"},
-                    {"role": "assistant", "content": f"{colour} {colour} {colour}"},
+                    {"role": "assistant", "content": colour},
                 ]
             }
         )

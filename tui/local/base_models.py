@@ -155,7 +155,7 @@ def convert_gguf(gguf: Path, target: Path) -> None:
     except Exception as exc:  # transformers/gguf raise many kinds
         raise BaseModelError("model_not_available", f"cannot convert {gguf}: {exc}") from exc
     # The weights are plain fp32 now; drop the GGUF marker so they save as safetensors.
-    model.hf_quantizer = None
+    setattr(model, "hf_quantizer", None)  # noqa: B010 - typed as a module attribute
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     model.save_pretrained(str(staging))

@@ -165,7 +165,8 @@ class InferenceEngine:
             else:
                 yield
             return
-        loaded.model.set_adapter(self._adapter_name(loaded, adapter_dir))
+        name = self._adapter_name(loaded, adapter_dir)  # may wrap the model: look it up after
+        loaded.model.set_adapter(name)
         yield
 
     def _adapter_name(self, loaded: _Loaded, adapter_dir: Path) -> str:

@@ -19,8 +19,9 @@ class ModelLoadError(Exception):
 def quiet_transformers() -> None:
     import warnings
 
-    from transformers.utils import logging
+    from transformers.utils import logging as hf_logging
 
+    logging: Any = hf_logging
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"(transformers|peft)\.")
 
     logging.set_verbosity_error()

@@ -66,7 +66,7 @@ def save_pause_state(
         {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
         staging / "optimizer.pt",
     )
-    rng = {"cpu": torch.get_rng_state()}
+    rng: dict[str, Any] = {"cpu": torch.get_rng_state()}
     if torch.cuda.is_available():
         rng["cuda"] = torch.cuda.get_rng_state_all()
     torch.save(rng, staging / "rng.pt")
