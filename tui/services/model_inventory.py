@@ -126,7 +126,8 @@ class ModelInventoryService:
         facts = await self._job_facts(inventory)
         checkpoints = await self._checkpoints(facts, inventory)
         listed = {str(m.id) for m in raw}
-        entries = [self._entry(m, facts) for m in raw]
+        by_checkpoint = {c.id: c for c in checkpoints}
+        entries = [_with_checkpoint(self._entry(m, facts), by_checkpoint) for m in raw]
         entries += [c for c in checkpoints if c.id not in listed]
         inventory.entries = _inherit_dates(entries)
         inventory.entries = _ordered(inventory.entries)
@@ -134,7 +135,10 @@ class ModelInventoryService:
 
     def _entry(self, model: Any, facts: _JobFacts) -> ModelEntry:
         model_id = str(model.id)
-        kind = kind_of(model_id)
+        extra = getattr(model, "model_extra", None) or {}
+        declared = extra.get("kind")
+        kind = declared if declared in (BASE, FINE_TUNED, CHECKPOINT) else kind_of(model_id)
+        step = extra.get("step")
         base = base_of(model_id) or facts.base_of_model.get(model_id)
         if kind == BASE:
             base = None
@@ -149,7 +153,7 @@ class ModelInventoryService:
             base=base,
             job_id=job_id if kind != BASE else None,
             shutdown_date=parse_shutdown_date(getattr(model, "shutdown_date", None)),
-            step=_step_of(model_id),
+            step=step if isinstance(step, int) and kind == CHECKPOINT else _step_of(model_id),
         )
 
     async def _job_facts(self, inventory: ModelInventory) -> _JobFacts:
@@ -207,6 +211,20 @@ class ModelInventoryService:
     async def delete(self, model_id: str) -> bool:
         result = await self.client.models.delete(model_id)
         return bool(getattr(result, "deleted", True))
+
+
+def _with_checkpoint(entry: ModelEntry, checkpoints: dict[str, ModelEntry]) -> ModelEntry:
+    """A listed checkpoint model gets its job and step from the job's checkpoint list."""
+    known = checkpoints.get(entry.id)
+    if known is None:
+        return entry
+    return replace(
+        entry,
+        kind=CHECKPOINT,
+        job_id=entry.job_id or known.job_id,
+        step=entry.step if entry.step is not None else known.step,
+        base=entry.base or known.base,
+    )
 
 
 def _inherit_dates(entries: list[ModelEntry]) -> list[ModelEntry]:
