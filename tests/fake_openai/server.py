@@ -321,6 +321,7 @@ def _page(items: list[Json], after: str | None, limit: int) -> Json:
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeOpenAI
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
 
     def log_message(self, fmt: str, *args: Any) -> None:  # keep test output quiet
         return
