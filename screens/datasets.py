@@ -23,6 +23,7 @@ from textual.worker import get_current_worker
 from screens.base import ModeScreen
 from screens.prompts import LineNumberPrompt, ModelPrompt
 from tui.core.line_index import MAX_LINE_READ, LineIndex
+from tui.core.lint import LintInputError, LintReport, lint_path
 from tui.widgets.dataset_tree import DatasetTree, is_dataset
 from tui.widgets.example_view import ExampleView, render_example
 from tui.widgets.lint_panel import LintPanel
@@ -233,13 +234,11 @@ class DatasetsScreen(ModeScreen):
         description="Linting the dataset",
     )
     def _lint(self, path: Path, model: str) -> None:
-        from tui.core.lint import lint_path
-
         worker = get_current_worker()
         cancel = threading.Event()
         last = 0.0
 
-        def on_progress(done: int, total: int, partial: Any) -> None:
+        def on_progress(done: int, total: int, partial: LintReport) -> None:
             nonlocal last
             if worker.is_cancelled:
                 cancel.set()
@@ -247,21 +246,12 @@ class DatasetsScreen(ModeScreen):
             now = time.monotonic()
             if now - last >= PROGRESS_INTERVAL:
                 last = now
-                errors, warnings = _severity_counts(partial)
-                self.app.call_from_thread(
-                    self.query_one(LintPanel).progress,
-                    done,
-                    total,
-                    int(getattr(partial, "examples", 0)),
-                    errors,
-                    warnings,
-                )
+                self.app.call_from_thread(self.query_one(LintPanel).progress, done, total, partial)
 
         try:
             report = lint_path(path, model=model, on_progress=on_progress, cancel=cancel)
-        except OSError as exc:
-            message = f"Cannot read this file: {exc.strerror or exc}"
-            self.app.call_from_thread(self.query_one(LintPanel).failed, message)
+        except LintInputError as exc:
+            self.app.call_from_thread(self.query_one(LintPanel).failed, str(exc))
             return
         if not worker.is_cancelled:
             self.app.call_from_thread(self.query_one(LintPanel).show_report, report)
@@ -315,14 +305,3 @@ class DatasetsScreen(ModeScreen):
 
     def action_fix(self) -> None:
         self._open_tool("FixScreen")
-
-
-def _severity_counts(partial: Any) -> tuple[int, int]:
-    counts = getattr(partial, "counts_by_rule", None) or {}
-    issues = getattr(partial, "issues", []) or []
-    severity = {i.rule: i.severity for i in issues}
-    if counts:
-        errors = sum(n for r, n in counts.items() if severity.get(r) == "error")
-        return errors, sum(counts.values()) - errors
-    errors = sum(1 for i in issues if i.severity == "error")
-    return errors, len(issues) - errors

@@ -15,6 +15,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import ProgressBar, Static, Tree
 
+from tui.core.lint import Issue, LintReport
+
 MAX_SHOWN_PER_RULE = 200
 
 
@@ -60,10 +62,11 @@ class LintPanel(Vertical):
         self.query_one("#lint-summary", Static).update(Text("Checking…", style="dim"))
         self.query_one(Tree).clear()
 
-    def progress(self, done: int, total: int, examples: int, errors: int, warnings: int) -> None:
+    def progress(self, done: int, total: int, partial: LintReport) -> None:
         self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
         self.query_one("#lint-summary", Static).update(
-            f"{examples:,} examples so far · {errors:,} errors · {warnings:,} warnings"
+            f"{partial.examples:,} examples so far · {partial.error_count:,} errors · "
+            f"{partial.warning_count:,} warnings"
         )
 
     def failed(self, message: str) -> None:
@@ -71,82 +74,69 @@ class LintPanel(Vertical):
         self.query_one("#lint-summary", Static).update(Text(message, style="bold red"))
         self.query_one(Tree).clear()
 
-    def show_report(self, report: Any) -> None:
-        """Render a finished `tui.core.lint.LintReport`."""
+    def show_report(self, report: LintReport) -> None:
+        """Render a finished report: summary, estimate, stats, and issues grouped by rule."""
         self.query_one(ProgressBar).display = False
         self.query_one("#lint-summary", Static).update(self._summary(report))
         tree = self.query_one(Tree)
         tree.clear()
-        groups: dict[str, list[Any]] = {}
+        groups: dict[str, list[Issue]] = {}
         for issue in report.issues:
             groups.setdefault(issue.rule, []).append(issue)
-        counts: dict[str, int] = dict(getattr(report, "counts_by_rule", {}) or {})
         order = sorted(groups, key=lambda r: (groups[r][0].severity != "error", r))
         for rule in order:
             issues = groups[rule]
             severity = issues[0].severity
-            total = counts.get(rule, len(issues))
+            total = report.counts_by_rule.get(rule, len(issues))
             label = Text()
-            label.append(
-                "✖ " if severity == "error" else "▲ ",
-                style="bold red" if severity == "error" else "bold yellow",
-            )
+            if severity == "error":
+                label.append("✖ ", style="bold red")
+            else:
+                label.append("▲ ", style="bold yellow")
             label.append(f"{rule} ({total:,})  ", style="bold")
-            label.append(issues[0].hint if getattr(issues[0], "hint", "") else "", style="dim")
+            label.append(issues[0].hint, style="dim")
             node = tree.root.add(label, expand=severity == "error" and len(order) <= 3)
             for issue in issues[:MAX_SHOWN_PER_RULE]:
                 where = f"line {issue.line}" if issue.line is not None else "file"
                 node.add_leaf(f"{where}: {issue.message}", data=IssueRef(issue.line))
-            if total > MAX_SHOWN_PER_RULE:
-                node.add_leaf(Text(f"… {total - MAX_SHOWN_PER_RULE:,} more", style="dim"))
+            hidden = total - min(len(issues), MAX_SHOWN_PER_RULE)
+            if hidden > 0:
+                node.add_leaf(
+                    Text(f"… {hidden:,} more (ft-tui lint --json lists them)", style="dim")
+                )
         if not order:
             tree.root.add_leaf(Text("No issues found.", style="green"))
 
-    def _summary(self, report: Any) -> Text:
-        errors = sum(1 for i in report.issues if i.severity == "error")
-        warnings = sum(1 for i in report.issues if i.severity != "error")
-        counts = getattr(report, "counts_by_rule", None) or {}
-        if counts:
-            sev = {i.rule: i.severity for i in report.issues}
-            errors = sum(n for r, n in counts.items() if sev.get(r) == "error")
-            warnings = sum(n for r, n in counts.items() if sev.get(r) != "error")
+    @staticmethod
+    def _summary(report: LintReport) -> Text:
+        errors, warnings = report.error_count, report.warning_count
         text = Text()
-        text.append(f"{report.examples:,} examples · ")
+        text.append(f"{report.examples:,} examples ({report.format}) · ")
         text.append(f"{errors:,} errors", style="bold red" if errors else "green")
         text.append(" · ")
         text.append(f"{warnings:,} warnings", style="bold yellow" if warnings else "green")
         est = report.estimate
         text.append(
-            f"\nepochs {_fmt_int(getattr(est, 'epochs', None))} · "
-            f"tokens/epoch {_fmt_int(getattr(est, 'tokens_per_epoch', None))} · "
-            f"billed {_fmt_int(getattr(est, 'billed_tokens', None))} · "
-            f"{_fmt_cost(getattr(est, 'cost_usd', None))}"
+            f"\nepochs {_fmt_int(est.epochs)} · tokens/epoch {_fmt_int(est.tokens_per_epoch)}"
+            f" · billed {_fmt_int(est.billed_tokens)} · {_fmt_cost(est.cost_usd)}"
         )
-        stats_line = self._stats_line(getattr(report, "stats", None))
-        if stats_line:
-            text.append("\n" + stats_line, style="dim")
-        return text
-
-    @staticmethod
-    def _stats_line(stats: Any) -> str:
-        if stats is None:
-            return ""
-        parts = []
-        for attr, label in (
-            ("total_tokens", "tokens/example"),
-            ("assistant_tokens", "assistant tokens"),
+        if report.model_note:
+            text.append(f"\n{report.model_note}", style="italic")
+        for label, summary in (
+            ("tokens/example", report.stats.total_tokens),
+            ("trained tokens", report.stats.trained_tokens),
         ):
-            dist = getattr(stats, attr, None)
-            if dist is None:
-                continue
-            try:
-                parts.append(
-                    f"{label} min {dist.min:,} · median {dist.median:,.0f} · "
-                    f"p90 {dist.p90:,.0f} · max {dist.max:,}"
+            if summary.count and summary.median is not None:
+                text.append(
+                    f"\n{label}: min {_fmt_int(summary.min)} · median {summary.median:,.0f}"
+                    f" · p90 {summary.p90 or 0:,.0f} · max {_fmt_int(summary.max)}",
+                    style="dim",
                 )
-            except (AttributeError, TypeError, ValueError):
-                continue
-        return "\n".join(parts)
+        if report.stats.over_limit:
+            text.append(
+                f"\n{report.stats.over_limit:,} examples over the model's limit", style="yellow"
+            )
+        return text
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[IssueRef]) -> None:
         ref = event.node.data
