@@ -3,7 +3,8 @@ incrementally and de-duplicated by id), its checkpoints, with backoff on 429/5xx
 
 `JobFeed.run(connection, on_update)` loops until cancelled; each round calls `on_update` on the
 UI loop with what changed. A finished job is fetched once, then the loop only sleeps. Metric
-events feed a `MetricsHistory` whose chart frame costs O(width), not O(history).
+events feed a `MetricsHistory` (over `tui.core.metrics`) whose chart frame costs
+O(width · log n), not O(history).
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ import asyncio
 import base64
 import binascii
 import contextlib
-import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,115 +32,63 @@ ACCURACY_KEYS = (
     ("valid_mean_token_accuracy", "valid", "yellow"),
     ("full_valid_mean_token_accuracy", "full valid", "bright_magenta"),
 )
-BUCKETS = 1024  # per series; a frame reads these, never the raw history
 
 
-class BucketSeries:
-    """Points (step, value) with increasing steps, kept as at most `BUCKETS` running means.
-
-    When the steps outgrow the buckets, neighbours merge pairwise and each bucket covers twice
-    as many steps, so memory and frame cost stay bounded whatever the history length."""
-
-    __slots__ = ("span", "x_sum", "y_sum", "count", "last_step", "last_value", "points")
+class MetricsHistory:
+    """A job's metric series (`tui.core.metrics`) seen as chart frames."""
 
     def __init__(self) -> None:
-        self.span = 1
-        self.x_sum = [0.0] * BUCKETS
-        self.y_sum = [0.0] * BUCKETS
-        self.count = [0] * BUCKETS
-        self.last_step = -1
-        self.last_value: float | None = None
-        self.points = 0
+        from tui.core.metrics import MetricsSeries
 
-    def add(self, step: int, value: float) -> bool:
-        if step <= self.last_step or not math.isfinite(value):
-            return False
-        while step // self.span >= BUCKETS:
-            self._halve()
-        index = step // self.span
-        self.x_sum[index] += step
-        self.y_sum[index] += value
-        self.count[index] += 1
-        self.last_step = step
-        self.last_value = value
-        self.points += 1
-        return True
-
-    def _halve(self) -> None:
-        for target in range(BUCKETS // 2):
-            a, b = 2 * target, 2 * target + 1
-            self.x_sum[target] = self.x_sum[a] + self.x_sum[b]
-            self.y_sum[target] = self.y_sum[a] + self.y_sum[b]
-            self.count[target] = self.count[a] + self.count[b]
-        for index in range(BUCKETS // 2, BUCKETS):
-            self.x_sum[index] = self.y_sum[index] = 0.0
-            self.count[index] = 0
-        self.span *= 2
-
-    def columns(self, width: int) -> tuple[list[float], list[float]]:
-        """At most `width` (step, mean value) points covering the whole series."""
-        used = self.last_step // self.span + 1 if self.points else 0
-        group = max(1, math.ceil(used / max(1, width)))
-        xs: list[float] = []
-        ys: list[float] = []
-        for start in range(0, used, group):
-            stop = min(used, start + group)
-            n = sum(self.count[start:stop])
-            if n:
-                xs.append(sum(self.x_sum[start:stop]) / n)
-                ys.append(sum(self.y_sum[start:stop]) / n)
-        return xs, ys
-
-
-@dataclass
-class MetricsHistory:
-    """The six metric series of a job plus step bookkeeping."""
-
-    series: dict[str, BucketSeries] = field(
-        default_factory=lambda: {key: BucketSeries() for key, _, _ in LOSS_KEYS + ACCURACY_KEYS}
-    )
-    last_step: int = 0
-    total_steps: int = 0
-    first_step: int | None = None
+        self.series = MetricsSeries()
 
     def add(self, data: Any) -> bool:
         """One metrics event's `data`; returns whether anything new was recorded."""
-        step = field_of(data, "step")
-        if not isinstance(step, int | float) or isinstance(step, bool):
-            return False
-        step = int(step)
-        total = field_of(data, "total_steps")
-        if isinstance(total, int | float) and not isinstance(total, bool):
-            self.total_steps = max(self.total_steps, int(total))
-        added = False
-        for key, bucket in self.series.items():
-            value = field_of(data, key)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                added = bucket.add(step, float(value)) or added
-        if added:
-            self.last_step = max(self.last_step, step)
-            self.first_step = step if self.first_step is None else min(self.first_step, step)
-        return added
+        return isinstance(data, Mapping) and self.series.add_event_data(data)
+
+    @property
+    def last_step(self) -> int:
+        return self.series.last_step or 0
+
+    @property
+    def first_step(self) -> int:
+        return self.series.steps[0] if len(self.series) else 0
+
+    @property
+    def total_steps(self) -> int:
+        return self.series.total_steps or 0
 
     @property
     def points(self) -> int:
-        return sum(bucket.points for bucket in self.series.values())
+        return len(self.series)
 
     def frame(self, width: int, accuracy: bool = False) -> ChartFrame:
+        """Each series cut into ≤ `width` step buckets: O(width · log n) whatever the history."""
         keys = ACCURACY_KEYS if accuracy else LOSS_KEYS
+        first, last = self.first_step, max(self.last_step, self.total_steps)
         plotted: list[PlotSeries] = []
         for key, label, style in keys:
-            bucket = self.series[key]
-            if not bucket.points:
+            latest = self.series.last(key)
+            if latest is None:
                 continue
-            xs, ys = bucket.columns(width)
-            plotted.append(PlotSeries(label, style, xs, ys, bucket.last_value))
+            buckets = self.series.downsample(key, width, (first, last))
+            plotted.append(
+                PlotSeries(
+                    label,
+                    style,
+                    xs=[(b.step_lo + b.step_hi) / 2 for b in buckets],
+                    ys=[(b.lo + b.hi) / 2 for b in buckets],
+                    last=latest[1],
+                    lows=[b.lo for b in buckets],
+                    highs=[b.hi for b in buckets],
+                )
+            )
         return ChartFrame(
             series=plotted,
-            x_min=float(self.first_step or 0),
-            x_max=float(max(self.last_step, self.total_steps)),
+            x_min=float(first),
+            x_max=float(last),
             title="token accuracy" if accuracy else "loss",
-            points=self.series[keys[0][0]].points,
+            points=self.points,
             empty_text="No metrics yet: they appear once training starts.",
         )
 

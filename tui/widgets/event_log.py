@@ -89,7 +89,8 @@ class EventLog(ScrollView, can_focus=True):
             return 0
         self.virtual_size = Size(self._width, len(self._entries))
         if at_end and not self.is_vertical_scrollbar_grabbed:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            # force: the scrollbar may not be laid out yet, which would veto the scroll
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
         self.refresh()
         return added
 
@@ -101,10 +102,10 @@ class EventLog(ScrollView, can_focus=True):
         self.refresh()
 
     def action_follow(self) -> None:
-        self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
 
     def action_oldest(self) -> None:
-        self.scroll_home(animate=False, immediate=True, x_axis=False)
+        self.scroll_to(y=0, animate=False, immediate=True, force=True)
 
     def _format_time(self, created_at: int) -> str:
         moment = time.gmtime(created_at) if self._utc else time.localtime(created_at)

@@ -32,6 +32,8 @@ class PlotSeries:
     xs: Sequence[float]
     ys: Sequence[float]
     last: float | None = None
+    lows: Sequence[float] | None = None  # per point: the bucket's min and max (noise band)
+    highs: Sequence[float] | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,9 @@ class BrailleCanvas:
 
 def _y_range(series: Sequence[PlotSeries]) -> tuple[float, float]:
     values = [y for s in series for y in s.ys if math.isfinite(y)]
+    for s in series:
+        values += [y for y in (s.lows or ()) if math.isfinite(y)]
+        values += [y for y in (s.highs or ()) if math.isfinite(y)]
     if not values:
         return 0.0, 1.0
     low, high = min(values), max(values)
@@ -181,6 +186,11 @@ def draw_plot(frame: ChartFrame, width: int, height: int) -> list[Text]:
             if marked:
                 canvas.marker(dot[0], dot[1], series.style)
             previous = dot
+        if series.lows is not None and series.highs is not None:
+            for x, low_y, high_y in zip(series.xs, series.lows, series.highs, strict=False):
+                if low_y < high_y:
+                    top, bottom = to_dot(x, high_y), to_dot(x, low_y)
+                    canvas.line(top[0], top[1], bottom[0], bottom[1], series.style)
 
     rows: list[Text] = []
     label_rows = {0: high, height - 1: low}

@@ -1,0 +1,191 @@
+"""The job view through a job's whole life on the fake OpenAI server: live loss, events, pause,
+backoff on 429/500, checkpoints, the failed job's error, actions with confirmation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from screens.confirm import ConfirmScreen
+from screens.job_detail import JobDetailScreen
+from tests.app.helpers import wait_until
+from tests.app.jobs_helpers import (
+    chart_text,
+    checkpoint_models,
+    fast_polling,
+    header_text,
+    log_messages,
+    make_app,
+    open_job,
+)
+from tests.fake_openai.fixture import fake_openai
+from tests.fake_openai.jobs import JobPlan
+from tests.fake_openai.server import FakeOpenAI
+from tui.widgets.event_log import EventLog
+from tui.widgets.loss_chart import LossChart
+
+__all__ = ["fake_openai"]
+
+
+@pytest.fixture(autouse=True)
+def _fast(monkeypatch: pytest.MonkeyPatch) -> None:
+    fast_polling(monkeypatch)
+
+
+def _event_requests(fake: FakeOpenAI, job_id: str) -> int:
+    return sum(1 for r in fake.requests if f"{job_id}/events" in r.path)
+
+
+async def test_a_job_from_validation_to_success(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    job_id = fake_openai.add_job(plan=JobPlan(total_steps=20, n_epochs=2, suffix="demo"))
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_job(pilot, app, job_id)
+        assert "validating_files" in header_text(app)
+        assert "No metrics yet" in chart_text(app)
+        fake_openai.advance(job_id, 3)  # queued, running, first 5 steps
+        await wait_until(pilot, lambda: "step 5/20" in header_text(app))
+        await wait_until(pilot, lambda: "train" in chart_text(app))
+        assert any(m.startswith("Step 5/20") for m in log_messages(app))
+        assert "ETA" in header_text(app)
+        fake_openai.advance(job_id, 2)  # steps 6-10, then the scripted pause
+        await wait_until(pilot, lambda: "paused" in header_text(app))
+        assert "Fine-tuning job paused" in log_messages(app)
+        fake_openai.run_to_end(job_id)
+        await wait_until(pilot, lambda: "succeeded" in header_text(app))
+        await wait_until(pilot, lambda: len(checkpoint_models(app)) == 2)
+        final = f"ft:gpt-4o-mini-2024-07-18:fake-org:demo:{job_id[-8:]}"
+        assert final in header_text(app)
+        assert final in checkpoint_models(app)
+        assert "step 20/20" in header_text(app)
+        assert "tokens 24,680" in header_text(app)
+        assert "$0.07" in header_text(app)  # 24,680 tokens at $3/1M
+        assert "valid" in chart_text(app) and "full valid" in chart_text(app)
+        messages = log_messages(app)
+        assert messages[-1] == "The job has successfully completed"
+        assert len(messages) == len(set(app.screen.query_one(EventLog)._seen))
+        # The accuracy view of the same job.
+        await pilot.press("a")
+        await wait_until(pilot, lambda: "token accuracy" in chart_text(app))
+
+
+async def test_backoff_on_429_and_500_is_shown_then_recovers(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    job_id = fake_openai.add_job()
+    fake_openai.advance(job_id, 3)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_job(pilot, app, job_id)
+        await wait_until(pilot, lambda: "step 5/" in header_text(app))
+        fake_openai.fail_next(429, count=12, path_contains=f"/fine_tuning/jobs/{job_id}")
+        await wait_until(pilot, lambda: "retrying in" in header_text(app))
+        fake_openai.state.faults.clear()
+        fake_openai.advance(job_id)
+        await wait_until(pilot, lambda: "step 10/" in header_text(app), timeout=30)
+        assert "retrying" not in header_text(app)
+        fake_openai.fail_next(500, count=12, path_contains=f"/fine_tuning/jobs/{job_id}")
+        await wait_until(pilot, lambda: "retrying in" in header_text(app))
+        fake_openai.state.faults.clear()
+        await wait_until(pilot, lambda: "retrying" not in header_text(app), timeout=30)
+
+
+async def test_failed_job_shows_its_error_code_and_message(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    job_id = fake_openai.add_job(script="failure")
+    fake_openai.advance(job_id)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_job(pilot, app, job_id)
+        await wait_until(pilot, lambda: "invalid_n_examples" in header_text(app))
+        text = header_text(app)
+        assert "failed" in text
+        assert "must have at least 10 examples" in text
+        assert "training_file" in text
+
+
+async def test_cancel_asks_first_and_keep_changes_nothing(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    job_id = fake_openai.add_job()
+    fake_openai.advance(job_id, 2)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_job(pilot, app, job_id)
+        await wait_until(pilot, lambda: "running" in header_text(app))
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, JobDetailScreen))
+        assert fake_openai.job(job_id).status == "running"
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: "cancelled" in header_text(app))
+        assert fake_openai.job(job_id).status == "cancelled"
+        # A cancelled job cannot be paused: the user is told, nothing is sent.
+        await pilot.press("p")
+        await pilot.pause()
+        assert isinstance(app.screen, JobDetailScreen)
+
+
+async def test_pause_and_resume_with_confirmation(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    job_id = fake_openai.add_job(plan=JobPlan(pause_half_way=False))
+    fake_openai.advance(job_id, 3)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_job(pilot, app, job_id)
+        await wait_until(pilot, lambda: "running" in header_text(app))
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: "paused" in header_text(app))
+        await pilot.press("u")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: "queued" in header_text(app))
+        assert fake_openai.job(job_id).status == "queued"
+
+
+async def test_poller_stops_when_the_view_is_closed(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    job_id = fake_openai.add_job()
+    fake_openai.advance(job_id, 2)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_job(pilot, app, job_id)
+        await wait_until(pilot, lambda: _event_requests(fake_openai, job_id) >= 2)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, JobDetailScreen))
+        await pilot.pause(0.3)
+        before = _event_requests(fake_openai, job_id)
+        await pilot.pause(1.0)
+        assert _event_requests(fake_openai, job_id) == before
+
+
+async def test_chart_is_legible_with_few_points_and_follows_only_at_bottom(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    job_id = fake_openai.add_job()
+    fake_openai.advance(job_id, 2)
+    fake_openai.add_metrics_steps(job_id, 3, total_steps=300)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_job(pilot, app, job_id)
+        await wait_until(pilot, lambda: "step 3/300" in header_text(app))
+        text = chart_text(app)
+        assert "train" in text and "3 points" in text
+        assert any(ch for ch in text if 0x2800 < ord(ch) <= 0x28FF)  # braille dots drawn
+        log = app.screen.query_one(EventLog)
+        fake_openai.add_metrics_steps(job_id, 40, total_steps=300)
+        await wait_until(pilot, lambda: log.entry_count >= 45)
+        assert log.is_vertical_scroll_end  # followed while at the bottom
+        log.scroll_home(animate=False, immediate=True)
+        fake_openai.add_metrics_steps(job_id, 5, total_steps=300)
+        count = log.entry_count
+        await wait_until(pilot, lambda: log.entry_count > count)
+        assert log.scroll_y == 0  # reading old events: not yanked to the bottom
+        assert app.screen.query_one(LossChart).redraws >= 1
