@@ -153,3 +153,46 @@ def write_jsonl(path: Path, examples: list[dict[str, object]]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(e) + "\n" for e in examples), encoding="utf-8")
     return path
+
+
+class RecordingSink:
+    """A TrainingSink that records everything and asks to stop when told to.
+
+    `stop_after_step=(kind, n)` makes `stop_requested` answer `kind` once `n` metrics events
+    have been seen (it keeps answering it, as the runner's flag does)."""
+
+    def __init__(self, stop_after_step: tuple[str, int] | None = None) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.checkpoints: list[dict[str, Any]] = []
+        self.stop_after_step = stop_after_step
+        self.polls = 0
+
+    def event(
+        self,
+        message: str,
+        *,
+        level: str = "info",
+        type: str = "message",  # noqa: A002 - the protocol's name
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        self.events.append({"message": message, "level": level, "type": type, "data": data})
+
+    def checkpoint(
+        self, *, step: int, metrics: dict[str, float], adapter_dir: Path, model_name: str
+    ) -> None:
+        self.checkpoints.append(
+            {"step": step, "metrics": metrics, "adapter_dir": adapter_dir, "model_name": model_name}
+        )
+
+    def stop_requested(self) -> Any:
+        self.polls += 1
+        if self.stop_after_step is None:
+            return None
+        kind, after = self.stop_after_step
+        return kind if len(self.metrics()) >= after else None
+
+    def metrics(self) -> list[dict[str, Any]]:
+        return [e["data"] for e in self.events if e["type"] == "metrics" and e["data"]]
+
+    def train_losses(self) -> list[float]:
+        return [float(m["train_loss"]) for m in self.metrics()]
