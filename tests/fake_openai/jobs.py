@@ -230,8 +230,10 @@ def new_job_data(
 ) -> Json:
     method = method or {"type": "supervised"}
     kind = method.get("type", "supervised")
-    hyper = {"batch_size": 1, "learning_rate_multiplier": 1.8, "n_epochs": plan.n_epochs}
-    method = {"type": kind, kind: {"hyperparameters": hyper, **(method.get(kind) or {})}}
+    hyper: Json = {"batch_size": 1, "learning_rate_multiplier": 1.8, "n_epochs": plan.n_epochs}
+    requested = (method.get(kind) or {}).get("hyperparameters") or {}
+    hyper.update({k: v for k, v in requested.items() if v != "auto"})  # "auto" gets resolved
+    method = {"type": kind, kind: {**(method.get(kind) or {}), "hyperparameters": hyper}}
     return {
         "object": "fine_tuning.job",
         "id": job_id,
