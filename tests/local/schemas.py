@@ -1,0 +1,57 @@
+"""Validate response bodies against the OpenAPI subset's component schemas (OpenAPI 3.1)."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from openapi_schema_validator import OAS31Validator
+
+SPEC = Path("/work/shared/reference/openapi/openapi_ft_subset.yaml")
+
+
+def _nullable_as_31(node: Any) -> Any:
+    """The subset keeps upstream's 3.0-style `nullable: true`, which 3.1 validators ignore;
+    read it as the spec means it: the value may also be null."""
+    if isinstance(node, list):
+        return [_nullable_as_31(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _nullable_as_31(value) for key, value in node.items()}
+    if out.pop("nullable", False) is True:
+        if "$ref" in out:
+            return {"anyOf": [{"$ref": out.pop("$ref")}, {"type": "null"}], **out}
+        kind = out.get("type")
+        if isinstance(kind, str):
+            out["type"] = [kind, "null"]
+        if isinstance(out.get("enum"), list) and None not in out["enum"]:
+            out["enum"] = [*out["enum"], None]
+    return out
+
+
+@functools.cache
+def _components() -> dict[str, Any]:
+    spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    components: dict[str, Any] = _nullable_as_31(spec["components"])
+    return components
+
+
+def validate(body: Any, schema_name: str) -> None:
+    """Raise `jsonschema.ValidationError` when `body` does not match the named schema.
+
+    Skips the calling test when the shared spec is not on this machine."""
+    if not SPEC.is_file():
+        pytest.skip(f"OpenAPI subset not found at {SPEC}")
+    components = _components()
+    schema = dict(components["schemas"][schema_name])
+    schema["components"] = components
+    OAS31Validator(schema).validate(body)
+
+
+def raw_json(raw_response: Any) -> Any:
+    """The JSON body of an SDK `with_raw_response` result."""
+    return json.loads(raw_response.http_response.text)
