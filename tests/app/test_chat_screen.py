@@ -47,7 +47,13 @@ async def _open_chat(pilot: Pilot[None], app: FtApp) -> ChatScreen:
     return chat
 
 
+def _idle(app: FtApp) -> bool:
+    """No reply under way: the prompt's title no longer says "replying…"."""
+    return not _prompt(app).border_title
+
+
 async def _send(pilot: Pilot[None], app: FtApp, text: str) -> None:
+    await wait_until(pilot, lambda: _idle(app))
     prompt = _prompt(app)
     prompt.focus()
     prompt.insert(text)
