@@ -16,7 +16,7 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Container, Horizontal, Vertical
 from textual.widgets import DirectoryTree
 from textual.worker import get_current_worker
 
@@ -37,10 +37,15 @@ class DatasetsScreen(ModeScreen):
     DEFAULT_CSS = """
     DatasetsScreen #datasets-body { height: 1fr; }
     DatasetsScreen DatasetTree { width: 28; min-width: 20; border-right: solid $panel; }
+    DatasetsScreen #main-pane { layout: horizontal; }
     DatasetsScreen #example-pane { width: 3fr; }
     DatasetsScreen LintPanel { width: 2fr; border-left: solid $panel; }
     DatasetsScreen.narrow DatasetTree { display: none; }
     DatasetsScreen.narrow.show-tree DatasetTree { display: block; width: 24; }
+    DatasetsScreen.narrow #main-pane { layout: vertical; }
+    DatasetsScreen.narrow #example-pane { width: 1fr; height: 3fr; }
+    DatasetsScreen.narrow LintPanel { width: 1fr; height: 2fr; border-left: none;
+                                      border-top: solid $panel; }
     """
     BINDINGS = [
         Binding("n,j", "next_example", "Next", id="datasets.next"),
@@ -49,13 +54,13 @@ class DatasetsScreen(ModeScreen):
         Binding("home", "first_example", "First", show=False, id="datasets.first"),
         Binding("end", "last_example", "Last", show=False, id="datasets.last"),
         Binding("m", "choose_model", "Model", id="datasets.model"),
-        Binding("l", "relint", "Re-lint", id="datasets.relint"),
-        Binding("t", "toggle_tree", "Tree", id="datasets.tree"),
-        Binding("f5", "reload", "Reload", id="datasets.reload"),
+        Binding("l", "relint", "Re-lint", show=False, id="datasets.relint"),
+        Binding("t", "toggle_tree", "Tree", show=False, id="datasets.tree"),
+        Binding("f5", "reload", "Reload", show=False, id="datasets.reload"),
         Binding("L", "launch_job", "Launch job", id="datasets.launch"),
-        Binding("c", "convert", "Convert", id="datasets.convert"),
-        Binding("s", "split", "Split", id="datasets.split"),
-        Binding("x", "fix", "Fix", id="datasets.fix"),
+        Binding("c", "convert", "Convert", show=False, id="datasets.convert"),
+        Binding("s", "split", "Split", show=False, id="datasets.split"),
+        Binding("x", "fix", "Fix", show=False, id="datasets.fix"),
     ]
 
     def __init__(self) -> None:
@@ -70,9 +75,10 @@ class DatasetsScreen(ModeScreen):
         root = start if start.is_dir() else start.parent
         with Horizontal(id="datasets-body"):
             yield DatasetTree(root, id="dataset-tree")
-            with Vertical(id="example-pane"):
-                yield ExampleView(id="example-view")
-            yield LintPanel(id="lint-panel")
+            with Container(id="main-pane"):
+                with Vertical(id="example-pane"):
+                    yield ExampleView(id="example-view")
+                yield LintPanel(id="lint-panel")
 
     def on_mount(self) -> None:
         start = getattr(self.app, "start_path", Path.cwd())

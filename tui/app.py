@@ -52,13 +52,13 @@ class FtApp(App[None]):
         "files": _lazy_screen("screens.files", "FilesScreen"),
     }
     BINDINGS = [
-        Binding("1", "switch_mode('datasets')", "Datasets", id="mode.datasets"),
-        Binding("2", "switch_mode('jobs')", "Jobs", id="mode.jobs"),
-        Binding("3", "switch_mode('chat')", "Chat", id="mode.chat"),
-        Binding("4", "switch_mode('files')", "Files", id="mode.files"),
+        Binding("1", "switch_mode('datasets')", "Datasets", id="mode.datasets", show=False),
+        Binding("2", "switch_mode('jobs')", "Jobs", id="mode.jobs", show=False),
+        Binding("3", "switch_mode('chat')", "Chat", id="mode.chat", show=False),
+        Binding("4", "switch_mode('files')", "Files", id="mode.files", show=False),
         Binding("question_mark", "toggle_help", "Keys", id="app.help"),
         Binding("f12", "show_log", "Log", id="app.log", show=False),
-        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, show=False),
     ]
 
     status_text: reactive[str] = reactive("")
@@ -87,6 +87,11 @@ class FtApp(App[None]):
         except config.ConfigError as exc:
             self.notify(str(exc), title="Keymap not applied", severity="error", timeout=10)
         self.switch_mode("datasets")
+        try:  # cheap: reads the settings file, touches no network
+            _ = self.connection
+        except Exception as exc:
+            self.status_text = "no usable profile"
+            self.notify(str(exc), title="Settings problem", severity="error", timeout=12)
         self._refresh_status()
 
     async def on_unmount(self) -> None:
@@ -141,7 +146,6 @@ class FtApp(App[None]):
 
     def _refresh_status(self) -> None:
         if self._connection is None:
-            self.status_text = "profile: (not connected yet)"
             return
         conn = self._connection
         self.status_text = f"{conn.profile.name} · {conn.health.describe()}"

@@ -36,6 +36,7 @@ def _fmt_cost(value: Any) -> str:
 class LintPanel(Vertical):
     DEFAULT_CSS = """
     LintPanel { height: 1fr; }
+    LintPanel > #lint-title { text-wrap: nowrap; text-overflow: ellipsis; }
     LintPanel > #lint-summary { height: auto; padding: 0 1; }
     LintPanel > ProgressBar { padding: 0 1; }
     LintPanel > Tree { height: 1fr; }
@@ -48,8 +49,10 @@ class LintPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("Lint", classes="title", id="lint-title")
-        yield ProgressBar(total=100, show_eta=False, id="lint-progress")
-        yield Static("", id="lint-summary")
+        bar = ProgressBar(total=100, show_eta=False, id="lint-progress")
+        bar.display = False
+        yield bar
+        yield Static("Open a dataset to see its lint report.", id="lint-summary", classes="muted")
         tree: Tree[IssueRef] = Tree("issues", id="lint-tree")
         tree.show_root = False
         yield tree
