@@ -105,12 +105,14 @@ class LocalServer:
     def client(self, **kwargs: Any) -> Any:
         from openai import OpenAI
 
-        return OpenAI(base_url=self.base_url, api_key=API_KEY, max_retries=0, **kwargs)
+        options: dict[str, Any] = {"api_key": API_KEY, "max_retries": 0} | kwargs
+        return OpenAI(base_url=self.base_url, **options)
 
     def async_client(self, **kwargs: Any) -> Any:
         from openai import AsyncOpenAI
 
-        return AsyncOpenAI(base_url=self.base_url, api_key=API_KEY, max_retries=0, **kwargs)
+        options: dict[str, Any] = {"api_key": API_KEY, "max_retries": 0} | kwargs
+        return AsyncOpenAI(base_url=self.base_url, **options)
 
 
 @pytest.fixture(scope="session")
