@@ -10,6 +10,7 @@ import pytest
 
 from tests.local.tiny_model import RecordingSink, build_tiny_model, pattern_examples, write_jsonl
 from tui.local.training import Hyperparameters, TrainingError, TrainingRequest, run_training
+from tui.local.training.interface import StopKind
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +94,7 @@ def test_cancel_inside_a_step_stops_between_micro_batches(
     monkeypatch.setenv("FT_TUI_TRAIN_TOKEN_BUDGET", "1")  # one example per micro-batch
 
     class CancelMidStep(RecordingSink):
-        def stop_requested(self) -> object:
+        def stop_requested(self) -> StopKind | None:
             self.polls += 1
             # poll 1: before step 1; polls 2.. : between its micro-batches
             return "cancel" if self.polls == 3 else None

@@ -130,10 +130,10 @@ def build_tiny_model(directory: Path, *, seed: int = 0) -> Path:
     return directory
 
 
-def pattern_examples(n: int, *, start: int = 0) -> list[dict[str, object]]:
+def pattern_examples(n: int, *, start: int = 0) -> list[dict[str, Any]]:
     """Chat examples with an easy pattern to learn: the reply is the colour word asked for."""
     colours = ["red", "green", "blue"]
-    out: list[dict[str, object]] = []
+    out: list[dict[str, Any]] = []
     for i in range(start, start + n):
         colour = colours[i % len(colours)]
         out.append(
@@ -147,7 +147,7 @@ def pattern_examples(n: int, *, start: int = 0) -> list[dict[str, object]]:
     return out
 
 
-def write_jsonl(path: Path, examples: list[dict[str, object]]) -> Path:
+def write_jsonl(path: Path, examples: list[dict[str, Any]]) -> Path:
     import json
 
     path.parent.mkdir(parents=True, exist_ok=True)

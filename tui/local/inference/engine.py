@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import warnings
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -102,7 +103,9 @@ class InferenceEngine:
                 if name is None:
                     continue
                 if loaded.adapters:
-                    loaded.model.delete_adapter(name)
+                    with warnings.catch_warnings():  # "active adapter deleted": expected here
+                        warnings.simplefilter("ignore", UserWarning)
+                        loaded.model.delete_adapter(name)
                 else:  # a PeftModel needs at least one adapter: reload the base lazily
                     del self._models[model_dir]
 
