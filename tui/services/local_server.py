@@ -10,9 +10,10 @@ Discovery files in the server's data dir (defined here; `ft-tui serve` need not 
 
 - `server.json`: ``{"url": "http://127.0.0.1:PORT", "pid": PID, "port": PORT,
   "started_at": UNIX_SECONDS}``, written once `/health` answers; removed by the starter on stop.
-- `api_key`: the random API key passed as `--api-key`, mode 0600 (the file `ft-tui serve`
-  itself uses when started without a key). Never logged.
-- `server.log`: the child's stdout and stderr (the first lines are shown if it fails to start).
+- `api_key`: the key passed as `--api-key`, mode 0600: the file `ft-tui serve` itself uses when
+  started without a key, so a key stored there is reused; a random one is created otherwise.
+  Never logged.
+- `server-console.log`: the child's stdout and stderr (its tail is shown if it fails to start).
 - `server.lock`: serialises starts so two ft-tui windows do not start two servers.
 
 A server is reused when `server.json` names a live pid and `GET <url>/health` answers 200 with
@@ -42,7 +43,7 @@ from tui.services.errors import ServiceError
 
 DISCOVERY_FILE = "server.json"
 KEY_FILE = "api_key"  # the same file `ft-tui serve` uses for its own key
-LOG_FILE = "server.log"
+LOG_FILE = "server-console.log"  # `ft-tui serve` itself logs to server.log
 LOCK_FILE = "server.lock"
 LOCAL_EXTRA_MODULES = ("torch", "transformers", "peft", "starlette", "uvicorn")
 INSTALL_HINT = "install ft-tui[local] or set OPENAI_API_KEY"
@@ -197,8 +198,7 @@ class LocalServer:
 
     def _start(self) -> ServerInfo:
         port = self.port or free_port()
-        api_key = "ftl-" + secrets.token_urlsafe(24)
-        write_private(self.data_dir / KEY_FILE, api_key)
+        api_key = self._read_or_create_key()
         command = [
             sys.executable,
             "-m",
@@ -261,6 +261,18 @@ class LocalServer:
         if found is not None and info is not None and found.pid == info.pid:
             with contextlib.suppress(OSError):
                 (self.data_dir / DISCOVERY_FILE).unlink()
+
+    def _read_or_create_key(self) -> str:
+        """One key per data dir: keep the stored one so clients configured by hand still work."""
+        path = self.data_dir / KEY_FILE
+        try:
+            key = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            key = ""
+        if not key:
+            key = "ftl-" + secrets.token_urlsafe(24)
+            write_private(path, key + "\n")
+        return key
 
     @staticmethod
     def _terminate(process: subprocess.Popen[bytes]) -> None:
