@@ -45,7 +45,7 @@ from tui.services.model_inventory import (
 )
 from tui.widgets.file_preview import FilePreview
 from tui.widgets.files_table import FilesTable
-from tui.widgets.models_table import ModelsTable
+from tui.widgets.models_table import ModelsTable, describe_model
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -78,6 +78,7 @@ class FilesScreen(ModeScreen):
     FilesScreen TabbedContent { height: 1fr; }
     FilesScreen TabPane { padding: 0; height: 1fr; }
     FilesScreen .files-status { height: 1; padding: 0 1; color: $text-muted; }
+    FilesScreen #model-detail { height: auto; max-height: 3; color: $text; }
     FilesScreen #files-progress { display: none; padding: 0 1; height: 1; }
     FilesScreen #files-progress.-busy { display: block; }
     """
@@ -104,6 +105,7 @@ class FilesScreen(ModeScreen):
             with TabPane("Models", id="models-tab"):
                 yield Static("", id="models-status", classes="files-status", markup=False)
                 yield ModelsTable(id="models-table")
+                yield Static("", id="model-detail", classes="files-status", markup=False)
 
     def on_mount(self) -> None:
         self._update_files_status()
@@ -149,14 +151,18 @@ class FilesScreen(ModeScreen):
 
     def _update_files_status(self) -> None:
         purpose = self.listing.purpose or "all purposes"
-        count = len(self.query_one(FilesTable).files)
+        table = self.query_one(FilesTable)
+        count = len(table.files)
         noun = "file" if count == 1 else "files"
         if self.files_error:
-            state = f"{count} {noun} · {self.files_error}"
+            state = f"{count:,} {noun} · {self.files_error}"
         elif not self.listing.complete:
-            state = f"{count} {noun} (more loading…)"
+            state = f"{count:,} {noun} (more loading…)"
         else:
-            state = f"{count} {noun}"
+            state = f"{count:,} {noun}"
+        selected = table.selected_file
+        if selected is not None and not self.files_error:
+            state += f" · {selected.id}"
         self.query_one("#files-status", Static).update(f"{purpose} · {state}")
 
     def _update_models_status(self) -> None:
@@ -188,6 +194,17 @@ class FilesScreen(ModeScreen):
             self.files_error = f"listing stopped: {explain(exc, 'list files')}"
             self.notify(explain(exc, "list files"), title="Files not listed", severity="error")
         self._update_files_status()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if isinstance(event.data_table, FilesTable):
+            self._update_files_status()
+        elif isinstance(event.data_table, ModelsTable):
+            self._update_model_detail()
+
+    def _update_model_detail(self) -> None:
+        entry = self.query_one(ModelsTable).selected_model
+        text = describe_model(entry, today_utc()) if entry else ""
+        self.query_one("#model-detail", Static).update(text)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if isinstance(event.data_table, FilesTable):
@@ -384,6 +401,7 @@ class FilesScreen(ModeScreen):
         ]
         self.query_one(ModelsTable).show(entries, today_utc())
         self._update_models_status()
+        self._update_model_detail()
 
     def action_kind(self) -> None:
         self.kind_index = (self.kind_index + 1) % len(KIND_CHOICES)
@@ -426,6 +444,7 @@ class FilesScreen(ModeScreen):
         self.inventory.entries = [e for e in self.inventory.entries if e.id != entry.id]
         self.query_one(ModelsTable).remove_model(entry.id)
         self._update_models_status()
+        self._update_model_detail()
         self.notify(f"Deleted {entry.id}", timeout=4)
 
     # -- both tabs ------------------------------------------------------------------------------

@@ -112,8 +112,9 @@ async def test_lists_every_file_with_its_details_and_count(
         assert "more loading" not in s.status()
         assert s.files.row_count == 250
         first = [str(c) for c in s.files.get_row_at(0)]
-        assert first[:3] == ["set249.jsonl", ids[-1], "fine-tune"]
-        assert first[3] == "750 B" and first[5] == "processed"
+        assert first[0] == "set249.jsonl" and first[1] == "fine-tune" and first[2] == "750 B"
+        assert first[4] == "processed" and first[5] == ids[-1]
+        assert s.status().endswith(ids[-1])  # the selected file's full id
 
 
 async def test_a_listing_failure_is_explained_and_keeps_what_arrived(
@@ -235,23 +236,24 @@ async def test_models_show_jobs_checkpoints_days_left_and_open_chat(
     model = str(fake_openai.job(job_id).data["fine_tuned_model"])
     await session.pilot.press("m")
     await session.until(lambda: session.models.row_count > 0)
-    row = [str(c) for c in session.models.get_row_at(0)]
-    assert row[0] == model and row[1] == "fine-tuned" and row[4] == job_id
-    assert row[5].endswith(" d")  # the base model's shutdown date, as days left
-    kinds = [str(session.models.get_row_at(i)[1]) for i in range(session.models.row_count)]
-    assert any(k.startswith("ckpt ") for k in kinds)
-    assert "gpt-4.1-nano-2025-04-14" in [
-        str(session.models.get_row_at(i)[0]) for i in range(session.models.row_count)
-    ]
+    selected = session.models.selected_model
+    assert selected is not None and selected.id == model
+    shown, left, kind, job = session.models.row_text(0)[:4]
+    assert shown.startswith("ft:gpt-4o-mini") and shown.endswith(model[-8:])
+    assert kind == "fine-tuned" and job == job_id
+    assert left.endswith(" d")  # the base model's shutdown date, as days left
+    detail = text_of(session.app.screen.query_one("#model-detail", Static))
+    assert model in detail and "shuts down 2027-01-14" in detail and job_id in detail
+    rows = [session.models.row_text(i) for i in range(session.models.row_count)]
+    assert any(r[2].startswith("ckpt ") and r[3] == job_id for r in rows)
+    assert "gpt-4.1-nano-2025-04-14" in [r[0] for r in rows]
 
     await session.pilot.press("y")
     await session.until(lambda: session.toasted(f"Copied {model}"))
 
     await session.pilot.press("k")  # fine-tuned only
     await session.until(lambda: "fine-tuned ·" in session.status("models"))
-    assert all(
-        str(session.models.get_row_at(i)[1]) != "base" for i in range(session.models.row_count)
-    )
+    assert all(session.models.row_text(i)[2] != "base" for i in range(session.models.row_count))
     await session.pilot.press("c")
     await session.until(lambda: session.app.current_mode == "chat")
     chat: Any = session.app.screen

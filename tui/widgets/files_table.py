@@ -1,4 +1,4 @@
-"""The remote files table: name, id, purpose, size, created, status; rows keyed by file id."""
+"""The remote files table: name, purpose, size, created, status, id; rows keyed by file id."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from textual.widgets import DataTable
 from tui.services.files import RemoteFile, human_size
 
 COLUMNS = (
-    ("name", "Name"),
-    ("id", "ID"),
-    ("purpose", "Purpose"),
-    ("size", "Size"),
-    ("created", "Created"),
-    ("status", "Status"),
+    ("name", "Name", 26),
+    ("purpose", "Purpose", None),
+    ("size", "Size", None),
+    ("created", "Created", None),
+    ("status", "Status", None),
+    ("id", "ID", None),  # last: long on OpenAI; the status line and `y` give it in full
 )
 
 
@@ -43,8 +43,8 @@ class FilesTable(DataTable[str | Text]):
         self._files: dict[str, RemoteFile] = {}
 
     def on_mount(self) -> None:
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
+        for key, label, width in COLUMNS:
+            self.add_column(label, key=key, width=width)
 
     @property
     def files(self) -> list[RemoteFile]:
@@ -72,11 +72,11 @@ class FilesTable(DataTable[str | Text]):
     def _cells(self, file: RemoteFile) -> tuple[str | Text, ...]:
         return (
             Text(file.filename or "(no name)", overflow="ellipsis", no_wrap=True),
-            file.id,
             file.purpose or "—",
             Text(human_size(file.bytes), justify="right"),
             format_time(file.created_at),
             _status_cell(file),
+            file.id,
         )
 
     def remove_file(self, file_id: str) -> None:
