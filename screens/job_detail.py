@@ -2,14 +2,16 @@
 actions on one job (cancel / pause / resume with confirmation, download the result CSV, copy ids,
 chat with the model or a checkpoint).
 
-One `JobFeed` polls the job while this screen is visible; it stops when the screen is hidden or
-popped. Hand-off produced: `app.pending["chat_model"] = "<model id>"`, then mode `chat`.
+One `tui.services.poller.JobPoller` (with the SQLite cache: a finished job opens from it at
+once) follows the job while this screen is visible; it stops when the screen is hidden or popped.
+Hand-off produced: `app.pending["chat_model"] = "<model id>"`, then mode `chat`.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,17 +20,25 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 from textual.worker import Worker
 
-from screens.base import ModeScreen, describe_error
+from screens.base import ModeScreen
 from screens.confirm import ConfirmScreen
-from screens.job_feed import FeedUpdate, JobFeed, decode_result_file
 from screens.jobs import copy_text
 from screens.save_path import SavePathScreen, SaveTarget
+from tui.services.job_types import JobInfo
+from tui.services.poller import JobPoller, JobUpdate, PollerMessage, PollProblem
 from tui.widgets.checkpoints_table import CheckpointRow, CheckpointsTable
-from tui.widgets.event_log import EventLog
+from tui.widgets.event_log import EventLog, LogEntry
 from tui.widgets.job_header import JobHeader, JobSummary
-from tui.widgets.job_table import field_of
-from tui.widgets.loss_chart import LossChart
+from tui.widgets.loss_chart import LossChart, frame_from_series
 
+if TYPE_CHECKING:
+    from tui.services.cache import Cache
+
+log = logging.getLogger("ft-tui.jobs")
+
+FAST_INTERVAL = 2.0  # seconds between polls while the job runs
+SLOW_INTERVAL = 10.0  # validating, queued, paused
+MAX_BACKOFF = 60.0
 ACTIONS = {
     # action: (verb shown, statuses it applies to, danger)
     "cancel": ("Cancel", frozenset({"validating_files", "queued", "running", "paused"}), True),
@@ -37,18 +47,28 @@ ACTIONS = {
 }
 
 
-def job_cost(job: Any, local: bool) -> str:
+def job_cost(job: JobInfo, local: bool) -> str:
     """Cost of the trained tokens at the model's training price, when both are known."""
     if local:
         return "local (no charge)"
-    tokens = field_of(job, "trained_tokens")
-    if tokens is None:
+    if job.trained_tokens is None:
         return ""
     from tui.core.models_catalog import resolve_model
     from tui.core.pricing import training_cost_usd
 
-    cost = training_cost_usd(resolve_model(str(field_of(job, "model", ""))).prices, int(tokens))
+    cost = training_cost_usd(resolve_model(job.model).prices, job.trained_tokens)
     return f"${cost:,.2f}" if cost is not None else "no price for this model"
+
+
+def open_cache() -> Cache | None:
+    """The SQLite cache, or None when it cannot be opened (the view then works online only)."""
+    from tui.services.cache import Cache, CacheError
+
+    try:
+        return Cache()
+    except CacheError as exc:
+        log.warning("job cache unavailable: %s", exc)
+        return None
 
 
 class JobDetailScreen(ModeScreen):
@@ -70,28 +90,45 @@ class JobDetailScreen(ModeScreen):
         Binding("m", "copy_model", "Copy model id", id="job.copy_model"),
         Binding("t", "chat", "Chat with model", id="job.chat"),
         Binding("a", "toggle_accuracy", "Loss/accuracy", id="job.toggle_accuracy"),
-        Binding("tab", "focus_next", "Next pane", show=False, id="job.next_pane"),
         Binding("f5", "refresh", "Refresh", show=False, id="job.refresh"),
     ]
 
     def __init__(self, job_id: str) -> None:
         super().__init__()
         self.job_id = job_id
-        self.feed = JobFeed(job_id)
-        self.job: Any = None
+        self.job: JobInfo | None = None
+        self.poller: JobPoller | None = None
+        self.started_at: float | None = None
+        self._cache: Cache | None = None
         self._poll_worker: Worker[None] | None = None
 
     def compose_body(self) -> ComposeResult:
         yield JobHeader(id="job-header")
         with Vertical(id="job-body"):
-            yield LossChart(self.feed.history.frame, id="loss-chart")
+            yield LossChart(self._frame, id="loss-chart")
             yield EventLog(id="event-log")
             yield Static("No checkpoints yet.", id="checkpoints-empty")
             yield CheckpointsTable(id="checkpoints")
 
+    def _frame(self, width: int, accuracy: bool) -> Any:
+        from tui.core.metrics import MetricsSeries
+
+        series = self.poller.metrics if self.poller is not None else MetricsSeries()
+        return frame_from_series(series, width, accuracy)
+
     def on_mount(self) -> None:
         self.query_one(CheckpointsTable).display = False
         self.query_one(EventLog).focus()
+        self._cache = open_cache()
+        self.poller = JobPoller(
+            self.app.connection,  # type: ignore[attr-defined]
+            self.job_id,
+            cache=self._cache,
+            on_update=self._apply,
+            fast_interval=FAST_INTERVAL,
+            slow_interval=SLOW_INTERVAL,
+            max_backoff=MAX_BACKOFF,
+        )
 
     def on_screen_resume(self) -> None:
         self._start_polling()
@@ -101,6 +138,10 @@ class JobDetailScreen(ModeScreen):
 
     def on_unmount(self) -> None:
         self._stop_polling()
+        if self.poller is not None:
+            self.poller.stop()
+        if self._cache is not None:
+            self._cache.close()
 
     # -- polling -------------------------------------------------------------------------------
 
@@ -119,49 +160,60 @@ class JobDetailScreen(ModeScreen):
 
     @work(exclusive=True, group="job-poll", exit_on_error=False, description="Following the job")
     async def poll(self) -> None:
-        connection = self.app.connection  # type: ignore[attr-defined]
-        await self.feed.run(connection, self._apply_feed)
+        if self.poller is not None:
+            await self.poller.run()
 
-    def _apply_feed(self, update: FeedUpdate) -> None:
-        if update.job is not None:
-            self.job = update.job
-        if update.events:
-            self.query_one(EventLog).add_entries(update.events)
+    def _apply(self, message: PollerMessage) -> None:
+        if isinstance(message, PollProblem):
+            if message.retry_in is not None:
+                text = f"{message.message.title}: retrying in {message.retry_in:.0f}s"
+                text += f" (attempt {message.attempt})"
+            else:
+                text = f"stopped following the job: {message.message}"
+            self._refresh_header(text)
+            return
+        self._apply_update(message)
+
+    def _apply_update(self, update: JobUpdate) -> None:
+        self.job = update.job
+        if update.new_events:
+            if self.started_at is None:
+                first = next((e for e in update.new_events if e.is_metrics), None)
+                self.started_at = float(first.created_at) if first else None
+            self.query_one(EventLog).add_entries(
+                LogEntry(e.id, e.created_at, e.level, e.message, e.type) for e in update.new_events
+            )
         if update.new_points:
             self.query_one(LossChart).mark_dirty()
         if update.checkpoints is not None:
             self._show_checkpoints([CheckpointRow.from_checkpoint(c) for c in update.checkpoints])
-        self._refresh_header(update.backoff)
+        self._refresh_header()
 
     def _refresh_header(self, backoff: str = "") -> None:
         job = self.job
+        header = self.query_one(JobHeader)
         if job is None:
-            if backoff:
-                self.query_one(JobHeader).summary = JobSummary(
-                    job_id=self.job_id, status="?", model="", backoff=backoff
-                )
+            header.summary = JobSummary(job_id=self.job_id, status="?", model="", backoff=backoff)
             return
-        error = field_of(job, "error")
-        code = field_of(error, "code") if error else None
-        message = field_of(error, "message") if error else None
-        history = self.feed.history
+        series = self.poller.metrics if self.poller is not None else None
         local = bool(getattr(self.app.connection.profile, "is_local", False))  # type: ignore[attr-defined]
-        self.query_one(JobHeader).summary = JobSummary(
+        error = job.error
+        header.summary = JobSummary(
             job_id=self.job_id,
-            status=str(field_of(job, "status", "")),
-            model=str(field_of(job, "model", "")),
-            fine_tuned_model=field_of(job, "fine_tuned_model"),
-            step=history.last_step or None,
-            total_steps=history.total_steps or None,
-            created_at=field_of(job, "created_at"),
-            started_at=self.feed.started_at,
-            finished_at=field_of(job, "finished_at"),
-            estimated_finish=field_of(job, "estimated_finish"),
-            trained_tokens=field_of(job, "trained_tokens"),
+            status=job.status,
+            model=job.model,
+            fine_tuned_model=job.fine_tuned_model,
+            step=series.last_step if series is not None else None,
+            total_steps=series.total_steps if series is not None else None,
+            created_at=job.created_at,
+            started_at=self.started_at,
+            finished_at=job.finished_at,
+            estimated_finish=job.estimated_finish,
+            trained_tokens=job.trained_tokens,
             cost=job_cost(job, local),
-            error_code=code,
-            error_message=message,
-            error_param=field_of(error, "param") if error else None,
+            error_code=error.code if error else None,
+            error_message=error.message if error else None,
+            error_param=error.param if error else None,
             backoff=backoff,
         )
 
@@ -172,7 +224,9 @@ class JobDetailScreen(ModeScreen):
         table.set_checkpoints(rows)
 
     def action_refresh(self) -> None:
-        self.feed.wake()
+        if self.poller is not None:
+            self.poller.wake()
+        self._start_polling()
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -183,7 +237,7 @@ class JobDetailScreen(ModeScreen):
         self.query_one(LossChart).action_toggle_accuracy()
 
     def _status(self) -> str:
-        return str(field_of(self.job, "status", "")) if self.job is not None else ""
+        return self.job.status if self.job is not None else ""
 
     def action_job_action(self, action: str) -> None:
         verb, allowed, danger = ACTIONS[action]
@@ -213,13 +267,14 @@ class JobDetailScreen(ModeScreen):
 
     @work(exclusive=True, group="job-action", exit_on_error=False, description="Job action")
     async def run_job_action(self, action: str) -> None:
-        client = await self.app.connection.client()  # type: ignore[attr-defined]
-        method = getattr(client.fine_tuning.jobs, action)
-        job = await method(self.job_id)
+        from tui.services.jobs import JobsService
+
+        service = JobsService(self.app.connection)  # type: ignore[attr-defined]
+        job: JobInfo = await getattr(service, action)(self.job_id)
         self.job = job
         self._refresh_header()
-        self.notify(f"Job {self.job_id}: {field_of(job, 'status')}", timeout=4)
-        self.feed.wake()
+        self.notify(f"Job {self.job_id}: {job.status}", timeout=4)
+        self.action_refresh()
 
     def action_copy_job_id(self) -> None:
         copy_text(self, self.job_id, "job id")
@@ -228,8 +283,7 @@ class JobDetailScreen(ModeScreen):
         checkpoints = self.query_one(CheckpointsTable)
         if checkpoints.has_focus and checkpoints.selected is not None:
             return checkpoints.selected.model
-        model = field_of(self.job, "fine_tuned_model") if self.job is not None else None
-        return str(model) if model else None
+        return self.job.fine_tuned_model if self.job is not None else None
 
     def action_copy_model(self) -> None:
         model = self._chosen_model()
@@ -257,7 +311,7 @@ class JobDetailScreen(ModeScreen):
     # -- result download -----------------------------------------------------------------------
 
     def action_download(self) -> None:
-        files = list(field_of(self.job, "result_files") or []) if self.job is not None else []
+        files = list(self.job.result_files) if self.job is not None else []
         if not files:
             self.notify("This job has no result file (yet).", severity="warning")
             return
@@ -271,9 +325,10 @@ class JobDetailScreen(ModeScreen):
 
     @work(exclusive=True, group="job-download", exit_on_error=False, description="Download")
     async def download(self, file_id: str, target: SaveTarget) -> None:
-        client = await self.app.connection.client()  # type: ignore[attr-defined]
-        response = await client.files.content(file_id)
-        content = decode_result_file(response.content)
+        from tui.services.jobs import JobsService
+
+        service = JobsService(self.app.connection)  # type: ignore[attr-defined]
+        content = await service.download_file(file_id)  # base64-decoded when it is base64
         path = target.path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -286,14 +341,3 @@ class JobDetailScreen(ModeScreen):
             self.notify(f"Could not save {path}: {exc.strerror or exc}", severity="error")
             return
         self.notify(f"Saved {len(content):,} bytes to {path}", timeout=6)
-
-    def on_worker_failed(self, worker: Worker[Any]) -> None:
-        if worker.group == "job-poll":
-            self.query_one(JobHeader).summary = JobSummary(
-                job_id=self.job_id,
-                status=self._status() or "?",
-                model=str(field_of(self.job, "model", "")) if self.job is not None else "",
-                backoff=f"stopped following the job: {describe_error(worker.error)}"
-                if worker.error
-                else "",
-            )

@@ -1,6 +1,7 @@
 """The new-job form's values checked against the API's rules, with one message per bad field.
 
-Pure (no Textual, no I/O beyond checking that a path exists), so every rule is testable alone.
+Pure (no Textual, no I/O beyond checking that a path exists), so every rule is testable alone;
+each problem names its field, where `tui.services.jobs.JobSpec` stops at the first one.
 Ranges follow the fine-tuning spec: n_epochs 1–50, batch_size 1–256, learning_rate_multiplier
 > 0, DPO beta in (0, 2]; suffix 1–64 characters; metadata at most 16 pairs, keys ≤ 64 and
 values ≤ 512 characters.
@@ -11,7 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tui.services.jobs import JobSpec
 
 FILE_ID = re.compile(r"^file[-_][A-Za-z0-9_-]+$")
 SUFFIX_MAX = 64
@@ -53,23 +57,20 @@ class JobRequest:
     hyperparameters: dict[str, int | float | str] = field(default_factory=dict)
     metadata: dict[str, str] = field(default_factory=dict)
 
-    def create_params(self, training_id: str, validation_id: str | None) -> dict[str, Any]:
-        """Keyword arguments for `client.fine_tuning.jobs.create`."""
-        hyper = {k: v for k, v in self.hyperparameters.items() if v != "auto"}
-        params: dict[str, Any] = {
-            "model": self.model,
-            "training_file": training_id,
-            "method": {"type": self.method, self.method: {"hyperparameters": hyper}},
-        }
-        if validation_id:
-            params["validation_file"] = validation_id
-        if self.suffix:
-            params["suffix"] = self.suffix
-        if self.seed is not None:
-            params["seed"] = self.seed
-        if self.metadata:
-            params["metadata"] = self.metadata
-        return params
+    def spec(self, training_id: str, validation_id: str | None) -> JobSpec:
+        """The service's request once the files have ids (uploaded or given)."""
+        from tui.services.jobs import JobSpec
+
+        return JobSpec(
+            model=self.model,
+            training_file=training_id,
+            validation_file=validation_id,
+            method=self.method,
+            hyperparameters={k: v for k, v in self.hyperparameters.items() if v != "auto"},
+            suffix=self.suffix,
+            seed=self.seed,
+            metadata=self.metadata,
+        )
 
 
 def parse_file(text: str, what: str, required: bool) -> tuple[FileChoice | None, str]:

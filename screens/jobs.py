@@ -8,9 +8,10 @@ Hand-offs produced (by the job view): `app.pending["chat_model"]`.
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,22 +19,19 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from screens.base import ModeScreen, describe_error
+from tui.core.model_names import days_left
 from tui.widgets.job_table import TERMINAL_STATUSES, JobRow, JobTable
+
+if TYPE_CHECKING:
+    from tui.services.job_types import JobInfo
+    from tui.services.jobs import JobsService
+
+log = logging.getLogger("ft-tui.jobs")
 
 ACTIVE_INTERVAL = 5.0  # seconds between list refreshes while some job is still moving
 IDLE_INTERVAL = 30.0
 MAX_BACKOFF = 120.0
 MODELS_MAX_AGE = 600.0  # shutdown dates change rarely
-
-
-def _days_left(shutdown: object, today: date) -> int | None:
-    if not shutdown:
-        return None
-    try:
-        when = date.fromisoformat(str(shutdown)[:10])
-    except ValueError:
-        return None
-    return (when - today).days
 
 
 class JobsScreen(ModeScreen):
@@ -51,7 +49,7 @@ class JobsScreen(ModeScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._shutdown_dates: dict[str, object] = {}
+        self._shutdown_dates: dict[str, str] = {}
         self._models_loaded_at = 0.0
         self._next_refresh = 0.0
         self._backoff = 0.0
@@ -96,13 +94,15 @@ class JobsScreen(ModeScreen):
 
     @work(exclusive=True, group="jobs-list", exit_on_error=False, description="Listing jobs")
     async def load_jobs(self) -> None:
+        from tui.services.jobs import JobsService
+
         connection = self.app.connection  # type: ignore[attr-defined]
+        service = JobsService(connection)
         status = self.query_one("#jobs-status", Static)
         try:
-            client = await connection.client()
-            jobs = await _list_jobs(client)
+            jobs = await _list_jobs(service)
             if time.monotonic() - self._models_loaded_at > MODELS_MAX_AGE:
-                await self._load_shutdown_dates(client)
+                await self._load_shutdown_dates(service)
         except Exception as exc:
             self._backoff = min(MAX_BACKOFF, max(ACTIVE_INTERVAL, self._backoff * 2))
             self._next_refresh = time.monotonic() + self._backoff
@@ -127,21 +127,21 @@ class JobsScreen(ModeScreen):
         else:
             status.update("No fine-tuning jobs yet. Press n to start one.")
 
-    async def _load_shutdown_dates(self, client: Any) -> None:
+    async def _load_shutdown_dates(self, service: JobsService) -> None:
         try:
-            page = await client.models.list()
+            models = await service.models()
         except Exception as exc:  # days left is a nice-to-have; jobs still list without it
-            self.log.warning(f"models not listed: {exc}")
+            log.warning("models not listed: %s", exc)
             return
-        self._shutdown_dates = {
-            str(model.id): getattr(model, "shutdown_date", None) for model in page.data
-        }
+        self._shutdown_dates = {m.id: m.shutdown_date for m in models if m.shutdown_date}
         self._models_loaded_at = time.monotonic()
 
-    def _days_for(self, job: Any, today: date) -> int | None:
-        for name in (getattr(job, "fine_tuned_model", None), getattr(job, "model", None)):
-            if name and self._shutdown_dates.get(name):
-                return _days_left(self._shutdown_dates[name], today)
+    def _days_for(self, job: JobInfo, today: date) -> int | None:
+        """Fine-tuned models live until their base model's shutdown date."""
+        for name in (job.fine_tuned_model, job.model):
+            shutdown = self._shutdown_dates.get(name) if name else None
+            if shutdown:
+                return days_left(shutdown, today)
         return None
 
     # -- actions -------------------------------------------------------------------------------
@@ -181,19 +181,16 @@ class JobsScreen(ModeScreen):
             copy_text(self, job_id, "job id")
 
 
-async def _list_jobs(client: Any, limit: int = 100) -> list[Any]:
+async def _list_jobs(service: JobsService, limit: int = 100) -> list[JobInfo]:
     """The newest `limit` jobs (the API pages newest first)."""
-    jobs: list[Any] = []
+    jobs: list[JobInfo] = []
     after: str | None = None
     while len(jobs) < limit:
-        params: dict[str, Any] = {"limit": min(100, limit - len(jobs))}
-        if after:
-            params["after"] = after
-        page = await client.fine_tuning.jobs.list(**params)
-        jobs.extend(page.data)
-        if not page.data or not getattr(page, "has_more", False):
+        page = await service.list_jobs(limit=min(100, limit - len(jobs)), after=after)
+        jobs.extend(page.jobs)
+        if not page.jobs or not page.has_more:
             break
-        after = page.data[-1].id
+        after = page.last_id
     return jobs
 
 

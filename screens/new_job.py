@@ -330,16 +330,16 @@ class NewJobScreen(Screen[str | None]):
         return "\n".join(lines)
 
     async def _launch(self, request: JobRequest) -> str | None:
+        from tui.services.jobs import JobsService
+
         connection = self.app.connection  # type: ignore[attr-defined]
         client = await connection.client()
         training_id = await self._file_id(client, request.training)
         validation_id = (
             await self._file_id(client, request.validation) if request.validation else None
         )
-        job = await client.fine_tuning.jobs.create(
-            **request.create_params(training_id, validation_id)
-        )
-        return str(job.id)
+        job = await JobsService(connection).create(request.spec(training_id, validation_id))
+        return job.id
 
     async def _file_id(self, client: Any, choice: FileChoice) -> str:
         if choice.file_id:

@@ -22,18 +22,13 @@ from tui.widgets.loss_chart import LossChart
 
 def fast_polling(monkeypatch: pytest.MonkeyPatch) -> None:
     """Poll every 0.2 s instead of every few seconds so tests wait little."""
-    from screens import job_feed
+    from screens import job_detail
 
     monkeypatch.setattr(jobs_screen, "ACTIVE_INTERVAL", 0.2)
     monkeypatch.setattr(jobs_screen, "IDLE_INTERVAL", 0.5)
-    original = job_feed.JobFeed.__init__
-
-    def fast_init(self: job_feed.JobFeed, job_id: str, **kwargs: Any) -> None:
-        kwargs.setdefault("interval", 0.2)
-        kwargs.setdefault("max_backoff", 1.0)
-        original(self, job_id, **kwargs)
-
-    monkeypatch.setattr(job_feed.JobFeed, "__init__", fast_init)
+    monkeypatch.setattr(job_detail, "FAST_INTERVAL", 0.2)
+    monkeypatch.setattr(job_detail, "SLOW_INTERVAL", 0.2)
+    monkeypatch.setattr(job_detail, "MAX_BACKOFF", 0.5)
 
 
 def make_app(tmp_path: Path) -> FtApp:

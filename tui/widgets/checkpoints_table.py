@@ -27,7 +27,7 @@ class CheckpointRow:
 
     @classmethod
     def from_checkpoint(cls, checkpoint: Any) -> CheckpointRow:
-        """From an SDK `FineTuningJobCheckpoint` (or a mapping with the same fields)."""
+        """From a `CheckpointInfo`, an SDK `FineTuningJobCheckpoint` or a mapping."""
         metrics = field_of(checkpoint, "metrics") or {}
 
         def metric(name: str) -> float | None:
@@ -37,7 +37,11 @@ class CheckpointRow:
         return cls(
             id=str(field_of(checkpoint, "id", "")),
             step=int(field_of(checkpoint, "step_number", 0) or 0),
-            model=str(field_of(checkpoint, "fine_tuned_model_checkpoint", "") or ""),
+            model=str(
+                field_of(checkpoint, "fine_tuned_model_checkpoint")
+                or field_of(checkpoint, "model")
+                or ""
+            ),
             created_at=int(field_of(checkpoint, "created_at", 0) or 0),
             train_loss=metric("train_loss"),
             valid_loss=metric("valid_loss"),

@@ -17,6 +17,8 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from tui.core.metrics import MetricsSeries
+
 # Bit for each dot of a braille cell, indexed [row][column] (Unicode braille pattern layout).
 _DOT_BITS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
 _BRAILLE_BASE = 0x2800
@@ -52,6 +54,17 @@ class ChartFrame:
     def is_empty(self) -> bool:
         return not any(len(s.xs) for s in self.series)
 
+
+LOSS_SERIES = (
+    ("train_loss", "train", "bright_cyan"),
+    ("valid_loss", "valid", "yellow"),
+    ("full_valid_loss", "full valid", "bright_magenta"),
+)
+ACCURACY_SERIES = (
+    ("train_mean_token_accuracy", "train", "bright_cyan"),
+    ("valid_mean_token_accuracy", "valid", "yellow"),
+    ("full_valid_mean_token_accuracy", "full valid", "bright_magenta"),
+)
 
 FrameSource = Callable[[int, bool], ChartFrame]
 """`source(width_in_dots, accuracy)` → the frame to draw."""
@@ -242,6 +255,39 @@ def render_frame(frame: ChartFrame, width: int, height: int) -> Text:
         return legend(frame)
     lines = [legend(frame), *draw_plot(frame, width, height - 2), x_axis(frame, width)]
     return Text("\n", no_wrap=True).join(lines)
+
+
+def frame_from_series(series: MetricsSeries, width: int, accuracy: bool = False) -> ChartFrame:
+    """Each curve cut into ≤ `width` step buckets (min/max per bucket): O(width · log n)
+    whatever the history length."""
+    keys = ACCURACY_SERIES if accuracy else LOSS_SERIES
+    first = series.steps[0] if len(series) else 0
+    last = max(series.last_step or 0, series.total_steps or 0)
+    plotted: list[PlotSeries] = []
+    for key, label, style in keys:
+        latest = series.last(key)
+        if latest is None:
+            continue
+        buckets = series.downsample(key, width, (first, last))
+        plotted.append(
+            PlotSeries(
+                label,
+                style,
+                xs=[(b.step_lo + b.step_hi) / 2 for b in buckets],
+                ys=[(b.lo + b.hi) / 2 for b in buckets],
+                last=latest[1],
+                lows=[b.lo for b in buckets],
+                highs=[b.hi for b in buckets],
+            )
+        )
+    return ChartFrame(
+        series=plotted,
+        x_min=float(first),
+        x_max=float(last),
+        title="token accuracy" if accuracy else "loss",
+        points=len(series),
+        empty_text="No metrics yet: they appear once training starts.",
+    )
 
 
 def _empty_source(_width: int, accuracy: bool) -> ChartFrame:

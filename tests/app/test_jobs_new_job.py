@@ -1,0 +1,158 @@
+"""The new-job form: field checks, lint gate, estimate and confirmation, upload, launch."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, Select
+
+from screens.confirm import ConfirmScreen
+from screens.job_detail import JobDetailScreen
+from screens.new_job import NewJobScreen
+from tests.app.helpers import text_of, wait_until
+from tests.app.jobs_helpers import fast_polling, header_text, make_app
+from tests.fake_openai.fixture import fake_openai
+from tests.fake_openai.server import FakeOpenAI
+from tui.app import FtApp
+
+__all__ = ["fake_openai"]
+
+MODEL = "gpt-4o-mini-2024-07-18"
+
+
+@pytest.fixture(autouse=True)
+def _fast(monkeypatch: pytest.MonkeyPatch) -> None:
+    fast_polling(monkeypatch)
+
+
+def _dataset(path: Path, n: int, broken: int = 0) -> Path:
+    lines = []
+    for i in range(n):
+        messages: list[dict[str, str]] = [
+            {"role": "system", "content": "You are terse."},
+            {"role": "user", "content": f"What is {i} plus {i}?"},
+        ]
+        if i >= broken:  # the first `broken` examples lack the assistant reply
+            messages.append({"role": "assistant", "content": f"{2 * i}."})
+        lines.append(json.dumps({"messages": messages}))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+async def _open_form(pilot: Pilot[Any], app: FtApp, path: Path | None = None) -> NewJobScreen:
+    if path is not None:
+        app.pending["new_job_file"] = str(path)
+    await pilot.press("2")
+    if path is None:
+        await wait_until(pilot, lambda: bool(app.screen.query("#job-table")))
+        await pilot.press("n")
+    await wait_until(pilot, lambda: isinstance(app.screen, NewJobScreen))
+    screen = app.screen
+    assert isinstance(screen, NewJobScreen)
+    select = screen.query_one("#model", Select)
+    await wait_until(pilot, lambda: select.value is not Select.BLANK)
+    select.value = MODEL
+    return screen
+
+
+def _set(screen: NewJobScreen, field: str, value: str) -> None:
+    screen.query_one(f"#{field}", Input).value = value
+
+
+def _created(fake: FakeOpenAI) -> list[Any]:
+    return [r for r in fake.requests if r.method == "POST" and r.path.endswith("/jobs")]
+
+
+async def test_bad_fields_are_named_and_nothing_is_sent(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await _open_form(pilot, app)
+        _set(screen, "training", str(tmp_path / "missing.jsonl"))
+        _set(screen, "n_epochs", "99")
+        _set(screen, "learning_rate_multiplier", "0")
+        _set(screen, "seed", "abc")
+        _set(screen, "metadata", "team=nlp, oops")
+        await pilot.press("ctrl+l")
+        problems = screen.query_one("#form-problems")
+        await wait_until(pilot, lambda: "n_epochs" in text_of(problems))
+        text = text_of(problems)
+        assert "missing.jsonl does not exist" in text
+        assert "n_epochs: must be in [1, 50], got 99" in text
+        assert "learning_rate_multiplier: must be greater than 0" in text
+        assert "seed: 'abc' is not a whole number" in text
+        assert "metadata: 'oops' is not key=value" in text
+        assert isinstance(app.screen, NewJobScreen)
+        assert not _created(fake_openai)
+
+
+async def test_lint_errors_block_the_launch(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    path = _dataset(tmp_path / "broken.jsonl", 12, broken=3)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await _open_form(pilot, app, path)
+        await pilot.press("ctrl+l")
+        estimate = screen.query_one("#estimate")
+        await wait_until(pilot, lambda: "Fix the errors first" in text_of(estimate))
+        assert "3 errors" in text_of(estimate) or "errors" in text_of(estimate)
+        assert isinstance(app.screen, NewJobScreen)
+        assert not any(r.path.endswith("/files") for r in fake_openai.requests)
+        assert not _created(fake_openai)
+
+
+async def test_estimate_confirm_upload_and_launch(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    path = _dataset(tmp_path / "train.jsonl", 12)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await _open_form(pilot, app, path)
+        assert screen.query_one("#training", Input).value == str(path)
+        _set(screen, "suffix", "adder")
+        _set(screen, "n_epochs", "3")
+        _set(screen, "seed", "42")
+        _set(screen, "metadata", "team=nlp, run=1")
+        await pilot.press("f2")
+        estimate = screen.query_one("#estimate")
+        await wait_until(pilot, lambda: "billed tokens" in text_of(estimate))
+        assert "3 epochs" in text_of(estimate)
+        assert "$" in text_of(estimate)
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        question = text_of(app.screen.query_one("#confirm-message"))
+        assert f"Model: {MODEL}" in question
+        assert "Epochs: 3" in question and "billed tokens" in question and "Cost ≈ $" in question
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, JobDetailScreen))
+        created = _created(fake_openai)
+        assert len(created) == 1
+        job_id = app.screen.job_id  # type: ignore[attr-defined]
+        data = fake_openai.job(job_id).data
+        assert data["user_provided_suffix"] == "adder"
+        assert data["seed"] == 42
+        assert data["metadata"] == {"team": "nlp", "run": "1"}
+        assert data["method"]["supervised"]["hyperparameters"]["n_epochs"] == 3
+        meta, content = fake_openai.state.files[data["training_file"]]
+        assert meta["filename"] == "train.jsonl"
+        assert content == path.read_bytes()
+        await wait_until(pilot, lambda: job_id in header_text(app))
+
+
+async def test_an_existing_file_id_is_used_as_is(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    file_id = fake_openai.add_file("remote.jsonl", b'{"messages": []}\n')
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await _open_form(pilot, app)
+        _set(screen, "training", file_id)
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, JobDetailScreen))
+        job_id = app.screen.job_id  # type: ignore[attr-defined]
+        assert fake_openai.job(job_id).data["training_file"] == file_id
+        assert not any(
+            r.method == "POST" and r.path.endswith("/files") for r in fake_openai.requests
+        )
