@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import multiprocessing.connection
 import threading
 import time
@@ -82,6 +83,7 @@ class _ChildSink:
         self._progress = JobProgress(self._store, request.job_id)
         self._cancel = cancel
         self._pause = pause
+        self._parent = os.getppid()
 
     def event(
         self,
@@ -101,7 +103,8 @@ class _ChildSink:
         )
 
     def stop_requested(self) -> StopKind | None:
-        if self._cancel.is_set():
+        # An orphan (the server was killed) stops: the restarted server has failed its job.
+        if self._cancel.is_set() or os.getppid() != self._parent:
             return "cancel"
         if self._pause.is_set():
             return "pause"
