@@ -13,6 +13,7 @@ Hand-off written: `app.pending["chat_model"] = <model id>` before switching to t
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -355,7 +356,7 @@ class FilesScreen(ModeScreen):
     @work(exclusive=True, group="files-upload", exit_on_error=False, description="Upload")
     async def upload_file(self) -> None:
         start = Path(getattr(self.app, "start_path", Path.cwd()))
-        initial = start if start.is_file() else Path(str(start).rstrip("/") + "/")
+        initial = str(start) if start.is_file() else os.path.join(start, "")  # "dir/" to type on
         path = await self.app.push_screen_wait(
             PathPrompt(
                 "Upload a dataset (purpose fine-tune)",

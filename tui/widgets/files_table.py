@@ -11,7 +11,7 @@ from textual.widgets import DataTable
 from tui.services.files import RemoteFile, human_size
 
 COLUMNS = (
-    ("name", "Name", 26),
+    ("name", "Name", 20),
     ("purpose", "Purpose", None),
     ("size", "Size", None),
     ("created", "Created", None),
