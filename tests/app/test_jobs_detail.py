@@ -189,3 +189,86 @@ async def test_chart_is_legible_with_few_points_and_follows_only_at_bottom(
         await wait_until(pilot, lambda: log.entry_count > count)
         assert log.scroll_y == 0  # reading old events: not yanked to the bottom
         assert app.screen.query_one(LossChart).redraws >= 1
+
+
+async def test_download_decodes_base64_and_never_overwrites_silently(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    from textual.widgets import Input
+
+    from screens.save_path import SavePathScreen
+
+    job_id = fake_openai.add_job()
+    fake_openai.run_to_end(job_id)
+    target = tmp_path / "out" / "results.csv"
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_job(pilot, app, job_id)
+        await wait_until(pilot, lambda: "succeeded" in header_text(app))
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, SavePathScreen))
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: target.exists())
+        text = target.read_text(encoding="utf-8")
+        assert text.startswith("step,train_loss,train_accuracy,valid_loss")  # decoded CSV
+        assert len(text.splitlines()) == 21
+        # Again to the same path: asked first; "Keep" leaves the file untouched.
+        target.write_text("mine", encoding="utf-8")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, SavePathScreen))
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, SavePathScreen))
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert target.read_text(encoding="utf-8") == "mine"
+
+
+async def test_copy_ids_and_chat_with_model_or_checkpoint(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    from tui.widgets.checkpoints_table import CheckpointsTable
+
+    job_id = fake_openai.add_job()
+    fake_openai.run_to_end(job_id)
+    app = make_app(tmp_path)
+    copied: list[str] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.copy_to_clipboard = copied.append  # type: ignore[method-assign, assignment]
+        await open_job(pilot, app, job_id)
+        await wait_until(pilot, lambda: len(checkpoint_models(app)) == 2)
+        await pilot.press("y")
+        assert copied[-1] == job_id
+        await pilot.press("m")
+        final = f"ft:gpt-4o-mini-2024-07-18:fake-org:demo:{job_id[-8:]}"
+        assert copied[-1] == final
+        # Choosing the older checkpoint in its table hands that model to the chat mode.
+        table = app.screen.query_one(CheckpointsTable)
+        table.focus()
+        table.move_cursor(row=1)
+        older = table.checkpoints[1].model
+        assert ":ckpt-step-" in older
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.current_mode == "chat")
+        # The chat screen takes the hand-off and opens on that checkpoint.
+        await wait_until(pilot, lambda: getattr(app.screen, "left", None) is not None)
+        await wait_until(pilot, lambda: app.screen.left.model == older)  # type: ignore[attr-defined]
+        assert "chat_model" not in app.pending
+
+
+async def test_copy_never_crashes(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    job_id = fake_openai.add_job()
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+
+        def broken(_text: str) -> None:
+            raise OSError("no terminal")
+
+        app.copy_to_clipboard = broken  # type: ignore[method-assign, assignment]
+        await open_job(pilot, app, job_id)
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, JobDetailScreen)
