@@ -177,7 +177,7 @@ def test_files_list_orders_and_pages(shared_server: LocalServer) -> None:
     oldest_first = [f.id for f in client.files.list(order="asc")]
     assert oldest_first.index(made[0]) < oldest_first.index(made[2])
     with pytest.raises(openai.BadRequestError):
-        client.files.list(order="sideways")  # type: ignore[arg-type]
+        client.files.list(order="sideways")
 
 
 def _job_error(server: LocalServer, **kwargs: Any) -> dict[str, Any]:
@@ -252,14 +252,14 @@ def test_chat_parameters_are_checked(shared_server: LocalServer) -> None:
     with pytest.raises(openai.BadRequestError):
         client.chat.completions.create(model=TINY, messages=[])
     with pytest.raises(openai.BadRequestError):
-        client.chat.completions.create(model=TINY, messages=[{"role": "robot", "content": "x"}])  # type: ignore[list-item,misc]
+        client.chat.completions.create(model=TINY, messages=[{"role": "robot", "content": "x"}])
     with pytest.raises(openai.BadRequestError) as n_error:
-        client.chat.completions.create(model=TINY, messages=hi, n=2)  # type: ignore[arg-type]
+        client.chat.completions.create(model=TINY, messages=hi, n=2)
     assert n_error.value.body["param"] == "n"  # type: ignore[index]
     with pytest.raises(openai.BadRequestError):
-        client.chat.completions.create(model=TINY, messages=hi, temperature=5)  # type: ignore[arg-type]
+        client.chat.completions.create(model=TINY, messages=hi, temperature=5)
     with pytest.raises(openai.BadRequestError):
-        client.chat.completions.create(model=TINY, messages=hi, max_tokens=0)  # type: ignore[arg-type]
+        client.chat.completions.create(model=TINY, messages=hi, max_tokens=0)
 
 
 def test_bad_training_files_fail_the_job_with_openai_codes(shared_server: LocalServer) -> None:

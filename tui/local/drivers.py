@@ -11,8 +11,8 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 import multiprocessing.connection
+import os
 import threading
 import time
 import traceback

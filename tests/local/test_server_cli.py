@@ -1,0 +1,83 @@
+"""`ft-tui serve` as a user starts it: key handling, the printed lines, a taken port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.local.conftest import ROOT
+
+
+def _serve(args: list[str], timeout: float = 30.0) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui", "serve", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_generated_key_is_stored_0600_printed_and_reused(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    process = _serve(["--port", "0", "--data-dir", str(data)])
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(3)]
+    finally:
+        process.terminate()
+        process.wait(15)
+    key_file = data / "api_key"
+    key = key_file.read_text().strip()
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    assert "listening on http://127.0.0.1:" in lines[0] and lines[0].split()[4].endswith("/v1")
+    assert key in lines[1] and "new" in lines[1]
+    assert "OpenAI(base_url=" in lines[2]
+    again = _serve(["--port", "0", "--data-dir", str(data)])
+    try:
+        assert again.stdout is not None
+        again.stdout.readline()
+        second = again.stdout.readline()
+    finally:
+        again.terminate()
+        again.wait(15)
+    assert key not in second and str(key_file) in second
+    assert key_file.read_text().strip() == key
+
+
+def test_taken_port_exits_2_with_a_clear_message(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "tui", "serve", "--port", str(port)]
+            + ["--data-dir", str(tmp_path / "d"), "--api-key", "k"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_flags_are_explained(tmp_path: Path) -> None:
+    for flags, expected in [
+        (["--model", "no-equals-sign"], "--model expects NAME=DIR"),
+        (["--max-upload-size", "lots"], "--max-upload-size expects a size"),
+    ]:
+        result = subprocess.run(
+            [sys.executable, "-m", "tui", "serve", "--data-dir", str(tmp_path), *flags],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 2 and expected in result.stderr
+        assert "Traceback" not in result.stderr
