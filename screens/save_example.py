@@ -18,10 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
-from tui.core.lint.example import check_example
-from tui.core.models_catalog import resolve_model
-from tui.core.rules import RULES
-from tui.core.tokens import token_counter
+from tui.core.lint import lint_example as lint_one
 from tui.services.chat import ChatMessage
 from tui.services.conversations import StoreError, append_example, training_example
 
@@ -51,15 +48,9 @@ def default_dataset_path(start: Path) -> Path:
 
 
 def lint_example(example: dict[str, object], model: str) -> list[Finding]:
-    """The linter's per-example rules, with the token counter of `model`'s base."""
-    counter = token_counter(resolve_model(model).encoding)
-    outcome = check_example(example, "chat", counter)
-    findings = []
-    for rule_id, message in outcome.issues:
-        rule = RULES.get(rule_id)
-        severity = rule.severity if rule else "error"
-        findings.append(Finding(severity, rule_id, message, rule.hint if rule else ""))
-    return findings
+    """The linter's one-example check (token limits of `model`'s base, chat format)."""
+    check = lint_one(example, model=model, file_format="chat")
+    return [Finding(i.severity, i.rule, i.message, i.hint) for i in check.issues]
 
 
 class SaveExampleScreen(ModalScreen[SavedExample | None]):
