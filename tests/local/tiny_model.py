@@ -196,3 +196,11 @@ class RecordingSink:
 
     def train_losses(self) -> list[float]:
         return [float(m["train_loss"]) for m in self.metrics()]
+
+
+def shared_default_model_dir(tmp_path_factory: Any) -> Path:
+    """The real default base model converted once per test session (slow tests only)."""
+    from tui.local.base_models import DEFAULT_BASE_MODEL, BaseModelRegistry
+
+    data_dir = tmp_path_factory.getbasetemp() / "default-model-data"
+    return BaseModelRegistry(data_dir).resolve(DEFAULT_BASE_MODEL)
