@@ -54,6 +54,7 @@ class JobsScreen(ModeScreen):
         self._next_refresh = 0.0
         self._backoff = 0.0
         self._loaded = False
+        self._summary = ""
 
     def compose_body(self) -> ComposeResult:
         yield Static("Loading jobs…", id="jobs-status", markup=False)
@@ -118,14 +119,23 @@ class JobsScreen(ModeScreen):
         interval = ACTIVE_INTERVAL if moving else IDLE_INTERVAL
         self._next_refresh = time.monotonic() + interval
         self._loaded = True
-        if rows:
-            running = sum(1 for row in rows if row.status not in TERMINAL_STATUSES)
-            status.update(
-                f"{len(rows)} jobs, {running} active · {connection.profile.name} · "
-                f"updated {time.strftime('%H:%M:%S')} · Enter opens, n starts a new job"
-            )
-        else:
-            status.update("No fine-tuning jobs yet. Press n to start one.")
+        self._summary = (
+            f"{len(rows)} jobs, {sum(r.status not in TERMINAL_STATUSES for r in rows)} active · "
+            f"{connection.profile.name} · updated {time.strftime('%H:%M:%S')}"
+            if rows
+            else "No fine-tuning jobs yet. Press n to start one."
+        )
+        self._show_status()
+
+    def _show_status(self) -> None:
+        selected = self.query_one(JobTable).selected_job_id
+        text = f"{self._summary} · {selected}" if selected else self._summary
+        self.query_one("#jobs-status", Static).update(text)
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        if self._summary:
+            self._show_status()
 
     async def _load_shutdown_dates(self, service: JobsService) -> None:
         try:

@@ -183,6 +183,11 @@ async def test_chart_is_legible_with_few_points_and_follows_only_at_bottom(
         fake_openai.add_metrics_steps(job_id, 40, total_steps=300)
         await wait_until(pilot, lambda: log.entry_count >= 45)
         assert log.is_vertical_scroll_end  # followed while at the bottom
+        await pilot.resize_terminal(200, 50)  # a bigger terminal keeps following
+        fake_openai.add_metrics_steps(job_id, 5, total_steps=300)
+        await wait_until(pilot, lambda: log.entry_count >= 50)
+        await wait_until(pilot, lambda: log.is_vertical_scroll_end)
+        await pilot.resize_terminal(80, 24)
         log.scroll_home(animate=False, immediate=True)
         fake_openai.add_metrics_steps(job_id, 5, total_steps=300)
         count = log.entry_count

@@ -61,6 +61,8 @@ class EventLog(ScrollView, can_focus=True):
         self._seen: set[str] = set()
         self._width = 0
         self._utc = utc
+        # Sticky: true while the reader is at the bottom; survives resizes, changed by scrolling.
+        self.following = True
 
     @property
     def entry_count(self) -> int:
@@ -76,7 +78,6 @@ class EventLog(ScrollView, can_focus=True):
 
     def add_entries(self, entries: Iterable[LogEntry]) -> int:
         """Append entries (oldest first); returns how many were new."""
-        at_end = self.is_vertical_scroll_end or self.max_scroll_y == 0
         added = 0
         for entry in entries:
             if entry.id in self._seen:
@@ -88,9 +89,8 @@ class EventLog(ScrollView, can_focus=True):
         if not added:
             return 0
         self.virtual_size = Size(self._width, len(self._entries))
-        if at_end and not self.is_vertical_scrollbar_grabbed:
-            # force: the scrollbar may not be laid out yet, which would veto the scroll
-            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
+        if self.following and not self.is_vertical_scrollbar_grabbed:
+            self._to_end()
         self.refresh()
         return added
 
@@ -101,8 +101,21 @@ class EventLog(ScrollView, can_focus=True):
         self.virtual_size = Size(0, 0)
         self.refresh()
 
-    def action_follow(self) -> None:
+    def _to_end(self) -> None:
+        # force: the scrollbar may not be laid out yet, which would veto the scroll
         self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
+        self.following = True
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self.following = new_value >= self.max_scroll_y - 0.5
+
+    def on_resize(self) -> None:
+        if self.following:
+            self.call_after_refresh(self._to_end)
+
+    def action_follow(self) -> None:
+        self._to_end()
 
     def action_oldest(self) -> None:
         self.scroll_to(y=0, animate=False, immediate=True, force=True)

@@ -38,6 +38,16 @@ def format_time(timestamp: int | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
 
 
+def format_when(timestamp: int | None, now: float | None = None) -> str:
+    """Compact creation time for narrow tables: `11-22 14:05` this year, else the date."""
+    if not timestamp:
+        return "—"
+    moment = time.localtime(timestamp)
+    if moment.tm_year == time.localtime(now).tm_year:
+        return time.strftime("%m-%d %H:%M", moment)
+    return time.strftime("%Y-%m-%d", moment)
+
+
 def format_tokens(tokens: int | None) -> str:
     return f"{tokens:,}" if tokens is not None else "—"
 
@@ -101,14 +111,15 @@ def _suffix_from_model_name(name: str | None) -> str:
     return parts[3] if len(parts) >= 5 else ""
 
 
+# The id comes last: it is long, and the screen's status line names the selected one.
 COLUMNS = (
     ("status", "Status"),
-    ("id", "Job"),
     ("model", "Model"),
     ("suffix", "Suffix"),
     ("created", "Created"),
-    ("tokens", "Trained tokens"),
-    ("left", "Days left"),
+    ("tokens", "Tokens"),
+    ("left", "Left"),
+    ("id", "Job"),
 )
 
 
@@ -145,12 +156,12 @@ class JobTable(DataTable[Text | str]):
     def _cells(self, row: JobRow) -> list[Text | str]:
         return [
             status_text(row.status),
-            row.id,
             row.model,
             row.suffix or "—",
-            format_time(row.created_at),
+            format_when(row.created_at),
             Text(format_tokens(row.trained_tokens), justify="right"),
             days_left_text(row.days_left),
+            row.id,
         ]
 
     def set_jobs(self, rows: Sequence[JobRow]) -> None:
