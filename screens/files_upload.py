@@ -4,6 +4,7 @@ and must be accepted), then send it with a progress bar."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -13,9 +14,11 @@ from textual.screen import Screen
 
 from screens.confirm import ConfirmScreen
 from tui.services.files import RemoteFile, explain_error, upload_file
+from tui.services.uploads import Uploader, UploadError
 
 if TYPE_CHECKING:
     from tui.core.lint.report import LintReport
+    from tui.services.connection import Connection
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -52,11 +55,35 @@ def _lint(path: Path) -> LintReport:
     return lint_path(path)
 
 
+async def _send(connection: Connection, path: Path, busy: Busy) -> RemoteFile:
+    """Files up to 512 MB stream in one request with byte-level progress; bigger ones go in
+    64 MB parts through the Uploads API (`tui.services.uploads`)."""
+    uploader = Uploader(connection)
+    size = uploader.check(path, "fine-tune")
+    with busy(size) as progress:
+        if size > uploader.multipart_threshold:
+            done = await uploader.upload(path, on_progress=lambda p: progress(p.sent, p.total))
+            return RemoteFile(
+                done.id,
+                done.filename,
+                done.purpose,
+                done.bytes,
+                int(time.time()),
+                done.status or "uploaded",
+            )
+        return await upload_file(await connection.client(), path, progress=progress)
+
+
 async def upload_dataset(screen: Screen[Any], path: Path, busy: Busy) -> RemoteFile | None:
     """Lint, confirm warnings, upload; every failure becomes a toast. None when not uploaded."""
     from tui.core.lint.runner import LintInputError
 
     app = screen.app
+    try:
+        Uploader(app.connection).check(path, "fine-tune")  # type: ignore[attr-defined]
+    except UploadError as exc:
+        app.notify(explain_error(exc, "upload"), title="Cannot upload", severity="error")
+        return None
     app.notify(f"Linting {path.name}…", timeout=3)
     try:
         report = await asyncio.to_thread(_lint, path)
@@ -82,9 +109,7 @@ async def upload_dataset(screen: Screen[Any], path: Path, busy: Busy) -> RemoteF
         ):
             return None
     try:
-        client = await app.connection.client()  # type: ignore[attr-defined]
-        with busy(path.stat().st_size) as progress:
-            return await upload_file(client, path, progress=progress)
+        return await _send(app.connection, path, busy)  # type: ignore[attr-defined]
     except Exception as exc:
         app.notify(explain_error(exc, "upload"), title="Upload failed", severity="error")
         return None

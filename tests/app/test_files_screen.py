@@ -301,3 +301,35 @@ async def test_small_terminal_keeps_the_table_and_keys_usable(
         preview = app.screen.query_one(FilePreview)
         await s.until(lambda: "1 lines" in preview.summary)
         assert s.files.size.height >= 3 and preview.size.height >= 3
+
+
+async def test_a_model_not_served_yet_is_explained_and_chat_stays_closed(
+    session: Session, fake_openai: FakeOpenAI
+) -> None:
+    job_id = fake_openai.add_job()
+    fake_openai.run_to_end(job_id)
+    await session.pilot.press("m")
+    await session.until(lambda: session.models.row_count > 0)
+    fake_openai.fail_next(404, path_contains="/models/ft:")
+    await session.pilot.press("c")
+    await session.until(lambda: session.toasted("Model not served"))
+    assert session.toasted("few minutes")
+    assert session.app.current_mode == "files"
+    assert "chat_model" not in session.app.pending
+
+
+async def test_only_jsonl_files_are_offered_for_fine_tuning(
+    session: Session, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    table = tmp_path / "data.csv"
+    table.write_text("prompt,completion\nhi,there\n")
+    await session.pilot.press("u")
+    await session.answer_prompt(str(tmp_path / "missing.jsonl"))
+    assert isinstance(session.app.screen, PathPrompt)  # refused in place, with the reason
+    error = text_of(session.app.screen.query_one("#path-error", Static))
+    assert "does not exist" in error
+    session.app.screen.query_one(Input).value = str(table)
+    await session.pilot.press("enter")
+    await session.until(lambda: session.toasted("Cannot upload"))
+    assert session.toasted("ft-tui convert")
+    assert not fake_openai.state.files

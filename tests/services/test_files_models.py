@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import date
+from typing import Any
 
 import openai
 import pytest
@@ -98,9 +99,57 @@ def test_names_and_dates_are_parsed_leniently() -> None:
     )
     assert base_of("ft:gpt-4o-mini:openai::7p4lURel") == "gpt-4o-mini"
     assert base_of("gpt-4o") is None
+    assert base_of("gpt-35-turbo-0613.ft-b044a9d3cf9c4228") == "gpt-35-turbo-0613"  # Azure
+    assert kind_of("gpt-35-turbo-0613.ft-b044a9d3cf9c4228") == FINE_TUNED
     assert kind_of("ft:gpt-4o-mini:org:s:abc:ckpt-step-100") == CHECKPOINT
     assert kind_of("ft:gpt-4o-mini:org:s:abc") == FINE_TUNED
     assert parse_shutdown_date("2027-01-14") == date(2027, 1, 14)
     assert parse_shutdown_date("2027-01-14T00:00:00Z") == date(2027, 1, 14)
     assert parse_shutdown_date(1799884800) == date(2027, 1, 14)
     assert parse_shutdown_date("soon") is None and parse_shutdown_date(None) is None
+
+
+class _AzureLikeClient:
+    """Just enough of the SDK surface: Azure's `/models` shape, and no jobs endpoint."""
+
+    def __init__(self, models: list[dict[str, object]]) -> None:
+        from types import SimpleNamespace
+
+        from openai.types import Model
+
+        async def list_models() -> SimpleNamespace:
+            return SimpleNamespace(data=[Model.model_validate(m) for m in models])
+
+        async def list_jobs(**_kwargs: object) -> None:
+            raise RuntimeError("fine-tuning jobs are not offered here")
+
+        self.models = SimpleNamespace(list=list_models)
+        self.fine_tuning = SimpleNamespace(jobs=SimpleNamespace(list=list_jobs))
+
+
+async def test_azure_deprecation_dates_become_shutdown_dates() -> None:
+    client: Any = _AzureLikeClient(
+        [
+            {
+                "id": "gpt-4o-mini-2024-07-18",
+                "object": "model",
+                "created": 1721260800,
+                "owned_by": "system",
+                "deprecation": {"fine_tune": 1767225600, "inference": 1799884800},
+            },
+            {
+                "id": "gpt-4o-mini-2024-07-18.ft-0123456789abcdef",
+                "object": "model",
+                "created": 1730000000,
+                "owned_by": "organization-owner",
+                "base_model": "gpt-4o-mini-2024-07-18",
+            },
+        ]
+    )
+    inventory = await ModelInventoryService(client).load()
+    base = inventory.find("gpt-4o-mini-2024-07-18")
+    tuned = inventory.find("gpt-4o-mini-2024-07-18.ft-0123456789abcdef")
+    assert base is not None and base.shutdown_date == date(2027, 1, 14)
+    assert tuned is not None and tuned.inherited_date
+    assert tuned.shutdown_date == date(2027, 1, 14)
+    assert inventory.notes  # the job column is partial, and the user is told

@@ -22,6 +22,7 @@ log = logging.getLogger("ft-tui.models")
 BASE = "base"
 FINE_TUNED = "fine-tuned"
 CHECKPOINT = "checkpoint"
+AZURE_FT_MARK = ".ft-"
 _JOB_KEYS = ("fine_tuning_job_id", "job_id", "job")
 _BASE_KEYS = ("parent", "root", "base_model")
 
@@ -71,17 +72,20 @@ def parse_shutdown_date(value: object) -> date | None:
 
 
 def base_of(model_id: str) -> str | None:
-    """`ft:<base>:<org>:<suffix>:<id>[:ckpt-step-N]` -> `<base>`; None for other names."""
-    if not model_id.startswith("ft:"):
-        return None
-    parts = model_id.split(":")
-    return parts[1] or None if len(parts) > 2 else None
+    """The base of a fine-tuned name: `ft:<base>:<org>:<suffix>:<id>[:ckpt-step-N]` (OpenAI)
+    or `<base>.ft-<id>` (Azure); None for other names."""
+    if model_id.startswith("ft:"):
+        parts = model_id.split(":")
+        return parts[1] or None if len(parts) > 2 else None
+    if AZURE_FT_MARK in model_id:
+        return model_id.split(AZURE_FT_MARK, 1)[0] or None
+    return None
 
 
 def kind_of(model_id: str) -> str:
-    if not model_id.startswith("ft:"):
-        return BASE
-    return CHECKPOINT if ":ckpt-step-" in model_id else FINE_TUNED
+    if model_id.startswith("ft:"):
+        return CHECKPOINT if ":ckpt-step-" in model_id else FINE_TUNED
+    return FINE_TUNED if base_of(model_id) else BASE
 
 
 def _extra(obj: Any, keys: tuple[str, ...]) -> str | None:
@@ -91,6 +95,15 @@ def _extra(obj: Any, keys: tuple[str, ...]) -> str | None:
         if isinstance(value, str) and value:
             return value
     return None
+
+
+def _shutdown_date(model: Any, extra: dict[str, Any]) -> date | None:
+    """OpenAI's `shutdown_date`, else Azure's `deprecation.inference` (unix seconds)."""
+    found = parse_shutdown_date(getattr(model, "shutdown_date", None))
+    deprecation = extra.get("deprecation")
+    if found is None and isinstance(deprecation, dict):
+        found = parse_shutdown_date(deprecation.get("inference"))
+    return found
 
 
 def _step_of(model_id: str) -> int | None:
@@ -152,7 +165,7 @@ class ModelInventoryService:
             created=int(getattr(model, "created", 0) or 0),
             base=base,
             job_id=job_id if kind != BASE else None,
-            shutdown_date=parse_shutdown_date(getattr(model, "shutdown_date", None)),
+            shutdown_date=_shutdown_date(model, extra),
             step=step if isinstance(step, int) and kind == CHECKPOINT else _step_of(model_id),
         )
 
