@@ -53,7 +53,10 @@ LABELS = {
 
 def model_options(server_models: list[str], local: bool) -> list[tuple[str, str]]:
     """(label, model id) for the Select: the catalog's fine-tunable models with limits and
-    prices, plus what the server lists (its own models first on a local backend)."""
+    prices, plus what the server lists. `local` (the local server or another compatible
+    backend): the server's own models come first and all of them are offered; on OpenAI and
+    Azure only `ft:` models are (to continue training), since most listed models are not
+    fine-tunable."""
     from tui.core.pricing import price_table
 
     table = price_table().models
@@ -158,7 +161,9 @@ class NewJobScreen(Screen[str | None]):
     @work(exclusive=True, group="new-job-models", exit_on_error=False)
     async def load_models(self) -> None:
         connection = self.app.connection  # type: ignore[attr-defined]
+        kind = getattr(connection.profile, "kind", "openai")
         self._local = bool(getattr(connection.profile, "is_local", False))
+        own_models = kind not in ("openai", "azure")
         served: list[str] = []
         try:
             client = await connection.client()
@@ -166,7 +171,7 @@ class NewJobScreen(Screen[str | None]):
             served = [str(model.id) for model in page.data]
         except Exception as exc:  # the catalog still offers the known models
             self.notify(f"Models not listed: {describe_error(exc)}", severity="warning", timeout=6)
-        options = model_options(served, self._local)
+        options = model_options(served, own_models)
         select = self.query_one("#model", Select)
         select.set_options(options)
         select.prompt = "choose a base model"
