@@ -49,6 +49,39 @@ def test_downsample_buckets_match_brute_force(n: int) -> None:
             assert covered == sum(column in d for d in datas)
 
 
+def test_point_by_point_and_random_batches_give_the_same_buckets() -> None:
+    whole, datas = _series(3000, seed=4)
+    rng = random.Random(9)
+    single, batched = MetricsSeries(), MetricsSeries()
+    for data in datas:
+        single.add_event_data(data)
+    i = 0
+    while i < len(datas):
+        size = rng.choice([1, 2, 7, 8, 9, 100, 700])
+        batched.extend(datas[i : i + size])
+        i += size
+    for column in ("train_loss", "valid_loss"):
+        for width in (5, 120):
+            expected = whole.downsample(column, width)
+            assert single.downsample(column, width) == expected
+            assert batched.downsample(column, width) == expected
+
+
+def test_extend_columns_matches_event_path_and_falls_back_on_disorder() -> None:
+    whole, datas = _series(500, seed=2)
+    steps = [int(d["step"]) for d in datas]
+    columns = {
+        c: [float(d[c]) if c in d else None for d in datas] for c in ("train_loss", "valid_loss")
+    }
+    bulk = MetricsSeries()
+    assert bulk.extend_columns(steps, columns, total_steps=500) == 500
+    assert bulk.downsample("train_loss", 50) == whole.downsample("train_loss", 50)
+    assert bulk.downsample("valid_loss", 50) == whole.downsample("valid_loss", 50)
+    assert bulk.total_steps == 500
+    assert bulk.extend_columns([600, 550], {"train_loss": [1.0, 2.0]}) == 1  # 550 < 600
+    assert bulk.rejected == 1 and bulk.last("train_loss") == (600, 1.0)
+
+
 def test_bounds_last_and_sparse_columns() -> None:
     series, datas = _series(100)
     losses = [float(d["train_loss"]) for d in datas]

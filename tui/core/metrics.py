@@ -2,7 +2,7 @@
 
     series = MetricsSeries()
     series.add_event_data({"step": 3, "train_loss": 1.2, "train_mean_token_accuracy": 0.6})
-    series.extend(events_data)                 # O(new points · levels)
+    series.extend(events_data)                 # one batch: O(new points) + O(levels)
     series.bounds("train_loss")                # (min, max) over all history, O(1)
     series.downsample("train_loss", width=80)  # ≤ 80 Buckets(step_lo, step_hi, lo, hi)
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 COLUMNS: tuple[str, ...] = (
@@ -51,34 +51,33 @@ class _Pyramid:
         self.low = _INF
         self.high = -_INF
 
-    def append(self, value: float | None) -> None:
-        lo = _INF if value is None else value
-        hi = -_INF if value is None else value
-        if value is not None:
-            self.present += 1
-            self.low = min(self.low, value)
-            self.high = max(self.high, value)
-        self.mins[0].append(lo)
-        self.maxs[0].append(hi)
-        index = len(self.mins[0]) - 1
+    def extend(self, values: list[float | None]) -> None:
+        """Append points; only the pyramid blocks that cover new points are recomputed, so a
+        batch of k points costs O(k) (plus O(levels) slices), at C speed for big batches."""
+        if not values:
+            return
+        present = [v for v in values if v is not None]
+        if present:
+            self.present += len(present)
+            self.low = min(self.low, min(present))
+            self.high = max(self.high, max(present))
+        first = len(self.mins[0])
+        self.mins[0].extend([_INF if v is None else v for v in values])
+        self.maxs[0].extend([-_INF if v is None else v for v in values])
         level = 1
         while len(self.mins[level - 1]) > 1:
-            index //= FANOUT
-            if level == len(self.mins):  # a new top level, built once from the one below
-                below_min, below_max = self.mins[level - 1], self.maxs[level - 1]
-                starts = range(0, len(below_min), FANOUT)
-                self.mins.append(array("d", (min(below_min[i : i + FANOUT]) for i in starts)))
-                self.maxs.append(array("d", (max(below_max[i : i + FANOUT]) for i in starts)))
-            else:
-                mins, maxs = self.mins[level], self.maxs[level]
-                if index == len(mins):
-                    mins.append(lo)
-                    maxs.append(hi)
-                else:
-                    if lo < mins[index]:
-                        mins[index] = lo
-                    if hi > maxs[index]:
-                        maxs[index] = hi
+            below_min, below_max = self.mins[level - 1], self.maxs[level - 1]
+            first //= FANOUT
+            if level == len(self.mins):
+                self.mins.append(array("d"))
+                self.maxs.append(array("d"))
+                first = 0
+            mins, maxs = self.mins[level], self.maxs[level]
+            del mins[first:]
+            del maxs[first:]
+            starts = range(first * FANOUT, len(below_min), FANOUT)
+            mins.extend([min(below_min[i : i + FANOUT]) for i in starts])
+            maxs.extend([max(below_max[i : i + FANOUT]) for i in starts])
             level += 1
 
     def replace_last(self, value: float) -> None:
@@ -134,28 +133,73 @@ class MetricsSeries:
 
     def add_event_data(self, data: Mapping[str, object]) -> bool:
         """Append one metrics event's `data`; returns whether a point was added or updated."""
-        step = data.get("step")
-        if not isinstance(step, int) or isinstance(step, bool):
-            return False
-        total = data.get("total_steps")
-        if isinstance(total, int) and not isinstance(total, bool) and total > 0:
-            self.total_steps = total
-        values = {name: _number(data.get(name)) for name in COLUMNS}
-        if self.steps and step <= self.steps[-1]:
-            if step < self.steps[-1]:
-                self.rejected += 1
-                return False
-            for name, value in values.items():
-                if value is not None:
-                    self._columns[name].replace_last(value)
-            return True
-        self.steps.append(step)
-        for name, value in values.items():
-            self._columns[name].append(value)
-        return True
+        return self.extend([data]) == 1
 
     def extend(self, datas: Iterable[Mapping[str, object]]) -> int:
-        return sum(self.add_event_data(d) for d in datas)
+        """Append many events' `data` (oldest first) in one batch; returns points added or
+        updated. A repeated last step is merged, an older step is rejected."""
+        steps: list[int] = []
+        columns: dict[str, list[float | None]] = {name: [] for name in COLUMNS}
+        changed = 0
+        for data in datas:
+            step = data.get("step")
+            if not isinstance(step, int) or isinstance(step, bool):
+                continue
+            total = data.get("total_steps")
+            if isinstance(total, int) and not isinstance(total, bool) and total > 0:
+                self.total_steps = total
+            last = steps[-1] if steps else (self.steps[-1] if self.steps else None)
+            if last is not None and step <= last:
+                if step < last:
+                    self.rejected += 1
+                    continue
+                if steps:  # merge into the pending batch: the newer value wins
+                    for name in COLUMNS:
+                        value = _number(data.get(name))
+                        if value is not None:
+                            columns[name][-1] = value
+                else:
+                    for name in COLUMNS:
+                        value = _number(data.get(name))
+                        if value is not None:
+                            self._columns[name].replace_last(value)
+                changed += 1
+                continue
+            steps.append(step)
+            for name in COLUMNS:
+                columns[name].append(_number(data.get(name)))
+            changed += 1
+        if steps:
+            self.steps.extend(steps)
+            for name, values in columns.items():
+                self._columns[name].extend(values)
+        return changed
+
+    def extend_columns(
+        self,
+        steps: Sequence[int],
+        columns: Mapping[str, Sequence[float | None]],
+        total_steps: int | None = None,
+    ) -> int:
+        """Bulk append from columns (e.g. rows read back from the cache), without per-point
+        Python work. Steps must be strictly increasing and after the last one; otherwise this
+        falls back to `extend`."""
+        if not steps:
+            return 0
+        increasing = all(a < b for a, b in zip(steps, steps[1:], strict=False))
+        if not increasing or (self.steps and steps[0] <= self.steps[-1]):
+            rows = [
+                {"step": step, **{c: columns[c][i] for c in columns}}
+                for i, step in enumerate(steps)
+            ]
+            return self.extend(rows)
+        if total_steps:
+            self.total_steps = total_steps
+        self.steps.extend(steps)
+        for name in COLUMNS:
+            values = columns.get(name)
+            self._columns[name].extend(list(values) if values is not None else [None] * len(steps))
+        return len(steps)
 
     def count(self, column: str) -> int:
         """Points where `column` has a value."""

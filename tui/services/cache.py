@@ -189,10 +189,11 @@ class Cache:
         rows.reverse()
         events = [EventInfo.from_wire(orjson.loads(blob)) for _, blob in rows]
         series = MetricsSeries()
-        for metric in metric_rows:
-            data: dict[str, object] = {"step": metric[0], "total_steps": metric[1]}
-            data.update((c, v) for c, v in zip(COLUMNS, metric[2:], strict=True) if v is not None)
-            series.add_event_data(data)
+        if metric_rows:
+            steps, totals, *values = zip(*metric_rows, strict=True)
+            series.extend_columns(
+                steps, dict(zip(COLUMNS, values, strict=True)), totals[-1] or None
+            )
         checkpoints = None
         if ckpt_row is not None:
             checkpoints = [CheckpointInfo.from_wire(c) for c in orjson.loads(ckpt_row[0])]
