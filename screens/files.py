@@ -24,16 +24,14 @@ from textual.widgets import DataTable, ProgressBar, Static, TabbedContent, TabPa
 
 from screens.base import ModeScreen
 from screens.confirm import ConfirmScreen
-from screens.files_upload import upload_dataset
+from screens.files_transfers import download_with_prompt, upload_dataset
 from screens.path_prompt import PathPrompt
 from tui.services.files import (
     PURPOSES,
-    DestinationExists,
     FileListing,
     FilesService,
     RemoteFile,
     human_size,
-    suggest_download_path,
 )
 from tui.services.files import explain_error as explain
 from tui.services.model_inventory import (
@@ -267,36 +265,7 @@ class FilesScreen(ModeScreen):
 
     @work(exclusive=True, group="files-download", exit_on_error=False, description="Download")
     async def download_file(self, file: RemoteFile) -> None:
-        suggestion = suggest_download_path(Path.cwd(), file)
-        target = await self.app.push_screen_wait(
-            PathPrompt(f"Download {file.id} to", suggestion, help_text=_DOWNLOAD_HELP)
-        )
-        if target is None:
-            return
-        service = FilesService(await self._client())
-        overwrite = False
-        while True:
-            try:
-                with self._busy(file.bytes) as progress:
-                    result = await service.download(
-                        file, target, overwrite=overwrite, progress=progress
-                    )
-                break
-            except DestinationExists as exists:
-                question = f"{exists.path} already exists. Replace it with {file.id}?"
-                replace = await self.app.push_screen_wait(
-                    ConfirmScreen("Overwrite file?", question, confirm_label="Replace", danger=True)
-                )
-                if not replace:
-                    return
-                overwrite, target = True, exists.path
-            except Exception as exc:
-                self.notify(explain(exc, "download"), title="Download failed", severity="error")
-                return
-        decoded = " (decoded from base64)" if result.decoded_base64 else ""
-        self.notify(
-            f"Saved {human_size(result.bytes_written)} to {result.path}{decoded}", timeout=6
-        )
+        await download_with_prompt(self, FilesService(await self._client()), file, self._busy)
 
     def _busy(self, total: int) -> _Progress:
         return _Progress(self.query_one("#files-progress", ProgressBar), total)
@@ -489,7 +458,6 @@ class _Progress:
         self.bar.update(total=max(total, 1), progress=done)
 
 
-_DOWNLOAD_HELP = "A folder keeps the file's name. Existing files are never replaced silently."
 _UPLOAD_HELP = "A JSONL dataset; it is linted first: errors block the upload, warnings are shown."
 _NOT_DELETABLE = {
     BASE: "Base models belong to the provider; only your fine-tuned models can be deleted.",

@@ -1,5 +1,8 @@
-"""Upload a local dataset from the Files screen: lint it first (errors block, warnings are shown
-and must be accepted), then send it with a progress bar."""
+"""Transfers started from the Files screen.
+
+Download: ask for an editable path (a folder keeps the remote name), ask again before replacing
+an existing file, stream with a progress bar. Upload: lint the dataset first (errors block,
+warnings are shown and must be accepted), then send it with a progress bar."""
 
 from __future__ import annotations
 
@@ -13,7 +16,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 from textual.screen import Screen
 
 from screens.confirm import ConfirmScreen
-from tui.services.files import RemoteFile, explain_error, upload_file
+from screens.path_prompt import PathPrompt
+from tui.services.files import (
+    DestinationExists,
+    FilesService,
+    RemoteFile,
+    explain_error,
+    human_size,
+    suggest_download_path,
+    upload_file,
+)
 from tui.services.uploads import Uploader, UploadError
 
 if TYPE_CHECKING:
@@ -21,6 +33,7 @@ if TYPE_CHECKING:
     from tui.services.connection import Connection
 
 ProgressCallback = Callable[[int, int], None]
+DOWNLOAD_HELP = "A folder keeps the file's name. Existing files are never replaced silently."
 
 
 class Busy(Protocol):
@@ -53,6 +66,36 @@ def _lint(path: Path) -> LintReport:
     from tui.core.lint import lint_path
 
     return lint_path(path)
+
+
+async def download_with_prompt(
+    screen: Screen[Any], service: FilesService, file: RemoteFile, busy: Busy
+) -> None:
+    app = screen.app
+    suggestion = suggest_download_path(Path.cwd(), file)
+    target = await app.push_screen_wait(
+        PathPrompt(f"Download {file.id} to", suggestion, help_text=DOWNLOAD_HELP)
+    )
+    overwrite = False
+    while target is not None:
+        try:
+            with busy(file.bytes) as progress:
+                result = await service.download(
+                    file, target, overwrite=overwrite, progress=progress
+                )
+        except DestinationExists as exists:
+            question = f"{exists.path} already exists. Replace it with {file.id}?"
+            replace = await app.push_screen_wait(
+                ConfirmScreen("Overwrite file?", question, confirm_label="Replace", danger=True)
+            )
+            overwrite, target = True, (exists.path if replace else None)
+            continue
+        except Exception as exc:
+            app.notify(explain_error(exc, "download"), title="Download failed", severity="error")
+            return
+        decoded = " (decoded from base64)" if result.decoded_base64 else ""
+        app.notify(f"Saved {human_size(result.bytes_written)} to {result.path}{decoded}", timeout=6)
+        return
 
 
 async def _send(connection: Connection, path: Path, busy: Busy) -> RemoteFile:

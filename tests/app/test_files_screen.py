@@ -212,16 +212,26 @@ async def test_upload_lints_first_then_sends_with_progress(
     await session.until(lambda: session.toasted("Upload blocked by lint errors"))
     assert not fake_openai.state.files
 
+    rows = [
+        {
+            "messages": [
+                {"role": "user", "content": f"Question {i}?"},
+                {"role": "assistant", "content": f"Answer {i}."},
+            ]
+        }
+        for i in range(12)
+    ]
     good = tmp_path / "good.jsonl"
-    good.write_text("".join(json.dumps(EXAMPLE) + "\n" for _ in range(12)))
+    good.write_text("".join(json.dumps(row) + "\n" for row in rows))
     await session.pilot.press("u")
     await session.answer_prompt(str(good))
-    if not session.toasted("Upload done"):
-        await session.until(
-            lambda: session.toasted("Upload done") or isinstance(session.app.screen, ConfirmScreen)
-        )
-        if isinstance(session.app.screen, ConfirmScreen):
-            await session.confirm("y")  # lint warnings (e.g. few examples) are shown, not fatal
+    question = await session.confirm("n")  # warnings are shown and must be accepted
+    assert "no_system_message ×12" in question
+    assert not fake_openai.state.files
+
+    await session.pilot.press("u")
+    await session.answer_prompt(str(good))
+    await session.confirm("y")
     await session.until(lambda: session.toasted("Upload done"))
     uploaded = session.files.selected_file
     assert uploaded is not None and uploaded.filename == "good.jsonl"
