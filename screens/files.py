@@ -143,6 +143,17 @@ class FilesScreen(ModeScreen):
         if self.active_tab == "models-tab":
             self.load_models()
 
+    def _report(self, error: Exception | None) -> None:
+        """Let the header's connection health follow what this screen saw."""
+        connection = getattr(self.app, "connection", None)
+        try:
+            if error is None:
+                connection.report_success()  # type: ignore[union-attr]
+            else:
+                connection.report_failure(error)  # type: ignore[union-attr]
+        except Exception as exc:  # a test double without health reporting is fine
+            log.debug("health not reported: %s", exc)
+
     async def _client(self) -> AsyncOpenAI:
         return await self.app.connection.client()  # type: ignore[attr-defined, no-any-return]
 
@@ -189,7 +200,9 @@ class FilesScreen(ModeScreen):
             async for page in service.pages(self.listing):
                 table.add_files(page)
                 self._update_files_status()
+            self._report(None)
         except Exception as exc:
+            self._report(exc)
             self.files_error = f"listing stopped: {explain(exc, 'list files')}"
             self.notify(explain(exc, "list files"), title="Files not listed", severity="error")
         self._update_files_status()
@@ -352,7 +365,9 @@ class FilesScreen(ModeScreen):
         self._update_models_status()
         try:
             inventory = await ModelInventoryService(await self._client()).load()
+            self._report(None)
         except Exception as exc:
+            self._report(exc)
             self.models_error = f"not listed: {explain(exc, 'list models')}"
             self.models_loaded = True
             self._update_models_status()

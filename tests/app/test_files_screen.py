@@ -128,6 +128,7 @@ async def test_a_listing_failure_is_explained_and_keeps_what_arrived(
         s = Session(app, pilot)
         await s.until(lambda: "listing stopped" in s.status())
         assert "API key" in s.status()
+        assert app.connection.health.state == "down"  # what the header's health reads
 
 
 async def test_purpose_filter_and_base64_result_preview(
