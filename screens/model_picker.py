@@ -103,6 +103,7 @@ class PickerScreen(ModalScreen[str | None]):
         ]
         group = None
         highlight: int | None = None
+        exact: int | None = None
         entries: list[Option | None] = []
         index = 0
         for item in shown:
@@ -114,10 +115,14 @@ class PickerScreen(ModalScreen[str | None]):
             if item.detail:
                 label.append(f"  {item.detail}", style="dim")
             entries.append(Option(label, id=item.value))
+            if item.value.lower() == needle:
+                exact = index
             if highlight is None and (item.value == self._current or needle):
                 highlight = index
             index += 1
         options.add_options(entries)
+        if exact is not None:
+            highlight = exact  # a typed id that names a listed model picks that model
         if not shown and self._items and self._allow_typed and needle:
             options.add_option(Option(Text(f"Use {query.strip()!r}", style="italic"), id=""))
             highlight = 0
