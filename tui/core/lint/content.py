@@ -28,19 +28,9 @@ _DATA_URL_RE = re.compile(r"data:image/(jpeg|jpg|png|webp);base64,", re.IGNORECA
 IMAGE_TOKENS_LOW = 85
 IMAGE_TOKENS_HIGH = 765
 
-# Cheap substring markers first; the regex only runs on lines that contain one.
-_SECRET_MARKERS = (
-    b"sk-",
-    b"AKIA",
-    b"ghp_",
-    b"gho_",
-    b"ghu_",
-    b"ghs_",
-    b"ghr_",
-    b"github_pat_",
-    b"PRIVATE KEY-----",
-    b"xox",
-    b"AIza",
+# One cheap scan for any secret prefix first; the precise patterns run only on lines that match.
+_SECRET_HINT = re.compile(
+    rb"sk-|AKIA|ASIA|gh[pousr]_|github_pat_|PRIVATE KEY-----|xox[abprs]-|AIza"
 )
 # In raw JSON a secret may follow an escape such as \n, hence the second look-behind.
 _LEAD = rb"(?:(?<![A-Za-z0-9_\-])|(?<=\\[nrt]))"
@@ -67,7 +57,7 @@ def find_escaped_special_tokens(text: str) -> list[str]:
 
 def find_secret(raw_line: bytes) -> str | None:
     """A description of the first likely secret in the line, with the value masked."""
-    if not any(marker in raw_line for marker in _SECRET_MARKERS):
+    if _SECRET_HINT.search(raw_line) is None:
         return None
     for label, pattern in _SECRET_PATTERNS:
         match = pattern.search(raw_line)
