@@ -16,8 +16,28 @@ import random
 import sys
 from pathlib import Path
 
-EN_WORDS = ["the", "of", "and", "to", "in", "is", "that", "for", "it", "as", "with", "was", "on", "be", "by", "this", "are", "from", "at", "or", "an", "have", "not", "but", "they", "which", "you", "one", "had", "all", "there", "can", "were", "we", "if", "more", "when", "will", "would", "been", "has", "their", "what", "so", "about", "out", "up", "into", "than", "them", "some", "could", "only", "other", "time", "new", "these", "may", "first", "then", "do", "any", "like", "my", "now", "over", "such", "our", "man", "me", "even", "most", "made", "after", "also", "did", "many", "before", "must", "through", "years", "where", "much", "your", "way", "well", "down", "should", "because", "each", "just", "those", "people", "how", "too", "little", "state", "good", "very", "make", "world", "still", "own", "see", "men", "work", "long", "get", "here", "between", "both", "life", "being", "under", "never", "day", "same", "another", "know", "while", "last", "might", "us", "great", "old", "year", "off", "come", "since", "against", "go", "came", "right", "used", "take", "three", "model", "training", "data", "loss", "learning", "rate", "epoch", "batch", "token", "dataset", "example", "validation", "gradient", "network", "layer", "function", "value", "parameter", "error", "result", "output", "input", "system", "user", "assistant", "question", "answer", "request", "response", "customer", "order", "delivery", "refund", "account", "password", "server", "database", "query", "latency", "memory", "cache", "request", "configuration", "deploy", "release", "version", "update", "feature", "bug", "issue", "test", "build", "pipeline"]
-ZH_WORDS = ["我们", "今天", "模型", "训练", "数据", "学习", "问题", "答案", "用户", "系统", "助手", "服务", "客户", "订单", "退款", "账户", "时间", "公司", "技术", "方法", "结果", "分析", "需要", "可以", "因为", "所以", "但是", "如果", "已经", "这个", "那个", "什么", "怎么", "为什么", "非常", "重要", "发展", "经济", "社会", "文化", "教育", "科学", "研究", "计算", "网络", "信息", "安全", "管理", "产品", "市场", "价格", "质量", "环境", "健康", "医疗", "交通", "城市", "生活", "工作", "学生", "老师", "朋友", "家庭", "孩子", "北京", "上海", "中国", "世界", "问题", "解决", "提供", "支持", "帮助", "了解", "提高", "增加", "减少", "使用", "处理", "完成", "开始", "继续", "参数", "损失", "梯度", "验证", "评估", "部署", "版本", "更新", "功能", "测试", "构建", "配置", "数据库", "服务器", "缓存", "延迟", "内存"]
+_EN_WORDS_TEXT = (
+    "the of and to in is that for it as with was on be by this are from at or an have not but "
+    "they which you one had all there can were we if more when will would been has their what "
+    "so about out up into than them some could only other time new these may first then do any "
+    "like my now over such our man me even most made after also did many before must through "
+    "years where much your way well down should because each just those people how too little "
+    "state good very make world still own see men work long get here between both life being "
+    "under never day same another know while last might us great old year off come since "
+    "against go came right used take three model training data loss learning rate epoch batch "
+    "token dataset example validation gradient network layer function value parameter error "
+    "result output input system user assistant question answer request response customer order "
+    "delivery refund account password server database query latency memory cache request "
+    "configuration deploy release version update feature bug issue test build pipeline"
+)
+EN_WORDS = _EN_WORDS_TEXT.split(" ")
+_ZH_WORDS_TEXT = (
+    "我们 今天 模型 训练 数据 学习 问题 答案 用户 系统 助手 服务 客户 订单 退款 账户 时间 公司 技术 方法 结果 分析 需要 可以 因为 所以 但是 如果 已经 这个 "
+    "那个 什么 怎么 为什么 非常 重要 发展 经济 社会 文化 教育 科学 研究 计算 网络 信息 安全 管理 产品 市场 价格 质量 环境 健康 医疗 交通 城市 生活 工作 学生 "
+    "老师 朋友 家庭 孩子 北京 上海 中国 世界 问题 解决 提供 支持 帮助 了解 提高 增加 减少 使用 处理 完成 开始 继续 参数 损失 梯度 验证 评估 部署 版本 更新 "
+    "功能 测试 构建 配置 数据库 服务器 缓存 延迟 内存"
+)
+ZH_WORDS = _ZH_WORDS_TEXT.split(" ")
 SYSTEM_PROMPTS = [
     "You are a helpful assistant.",
     "You are a concise customer-support agent for an online store. Answer politely and briefly.",
