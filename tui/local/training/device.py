@@ -1,6 +1,8 @@
 """Where models run: CUDA (bf16 when supported) if available, else CPU in fp32.
 
-`FT_TUI_DEVICE` (e.g. `cpu`, `cuda`, `cuda:1`) overrides the choice."""
+`FT_TUI_DEVICE` (e.g. `cpu`, `cuda`, `cuda:1`) overrides the choice. `FT_TUI_TORCH_THREADS` sets
+torch's intra-op threads: on a busy shared CPU, 1 thread avoids idle-spinning thread barriers and
+can be several times faster for small models."""
 
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ def pick_device() -> tuple[Any, Any]:
     """(torch.device, torch.dtype) for weights of the base model."""
     import torch
 
+    threads = os.environ.get("FT_TUI_TORCH_THREADS", "").strip()
+    if threads.isdigit() and int(threads) > 0 and torch.get_num_threads() != int(threads):
+        torch.set_num_threads(int(threads))
     wanted = os.environ.get("FT_TUI_DEVICE", "").strip()
     if wanted:
         device = torch.device(wanted)
