@@ -14,6 +14,8 @@ delete) and chat completions (streaming and not). Jobs follow a script that the 
         failing = fake.add_job(script="failure")    # → failed (invalid_n_examples) on advance
         fake.fail_next(429, count=2, path_contains="/events")   # injected errors, Retry-After: 0
         fake.drop_next(path_contains="/jobs/")      # close the connection without an answer
+        fake.delay_next(2.0, path_contains="/models")   # answer, but 2 s late
+        fake.start_auto_advance(0.5)                # or let time move every job along
         fake.chat.reply = "Hello there"             # scripted chat answer, streamed word by word
         fake.chat.chunk_delay = 0.05                # seconds between stream chunks
         fake.chat.drop_after = 2                    # cut the stream after 2 chunks
@@ -78,10 +80,11 @@ class ChatScript:
 
 @dataclass
 class _Fault:
-    status: int  # 0 = drop the connection
+    status: int  # 0 = drop the connection, -1 = answer normally after `delay`
     count: int
     path_contains: str
     retry_after: float | None
+    delay: float = 0.0
 
 
 @dataclass
@@ -135,20 +138,28 @@ class FakeState:
         return {k: v for k, v in names.items() if k not in self.deleted_models}
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients that time out or hang up mid-answer are part of the tests, not errors."""
+        return
+
+
 class FakeOpenAI:
     """Start with `start()` or `with FakeOpenAI() as fake:`; see the module docstring."""
 
     def __init__(self, api_key: str = "sk-fake-0000000000000000test") -> None:
         self.state = FakeState(api_key=api_key)
         self.lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _QuietServer | None = None
         self._thread: threading.Thread | None = None
+        self._auto_stop = threading.Event()
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> FakeOpenAI:
         handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
+        self._server = _QuietServer(("127.0.0.1", 0), handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -156,6 +167,7 @@ class FakeOpenAI:
         return self
 
     def stop(self) -> None:
+        self._auto_stop.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -293,6 +305,24 @@ class FakeOpenAI:
         with self.lock:
             self.state.faults.append(_Fault(0, count, path_contains, None))
 
+    def delay_next(self, seconds: float, count: int = 1, path_contains: str = "") -> None:
+        """The next `count` matching requests are answered normally, `seconds` late."""
+        with self.lock:
+            self.state.faults.append(_Fault(-1, count, path_contains, None, seconds))
+
+    def start_auto_advance(self, interval: float = 1.0) -> None:
+        """Advance every job one stage each `interval` seconds (demos, time-based tests)."""
+        self._auto_stop.clear()
+
+        def loop() -> None:
+            while not self._auto_stop.wait(interval):
+                self.advance()
+
+        threading.Thread(target=loop, daemon=True, name="fake-openai-advance").start()
+
+    def stop_auto_advance(self) -> None:
+        self._auto_stop.set()
+
     def take_fault(self, path: str) -> _Fault | None:
         with self.lock:
             for fault in self.state.faults:
@@ -392,6 +422,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(HTTPError(401, "Incorrect API key provided.", "invalid_api_key"))
             return
         fault = fake.take_fault(path)
+        if fault is not None and fault.status == -1:
+            time.sleep(fault.delay)
+            fault = None
         if fault is not None:
             if fault.status == 0:
                 self._drop()

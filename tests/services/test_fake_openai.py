@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 
 import openai
@@ -112,3 +113,26 @@ async def test_uploads_in_parts(fake_openai: FakeOpenAI) -> None:
     done = await client.uploads.complete(upload.id, part_ids=[p1.id, p2.id])
     assert done.status == "completed" and done.file is not None
     assert (await client.files.content(done.file.id)).read() == b"abcdef"
+
+
+async def test_delayed_answers_time_out_and_auto_advance_moves_jobs(
+    fake_openai: FakeOpenAI,
+) -> None:
+    from tui.services.errors import describe_error
+
+    client = openai.AsyncOpenAI(
+        base_url=fake_openai.base_url, api_key=fake_openai.api_key, max_retries=0, timeout=0.2
+    )
+    fake_openai.delay_next(0.6, path_contains="/models")
+    with pytest.raises(openai.APITimeoutError) as caught:
+        await client.models.list()
+    message = describe_error(caught.value)
+    assert message.title == "Timed out" and message.retryable
+    job_id = fake_openai.add_job()
+    fake_openai.start_auto_advance(0.05)
+    for _ in range(100):
+        if fake_openai.job(job_id).status != "validating_files":
+            break
+        await asyncio.sleep(0.02)
+    fake_openai.stop_auto_advance()
+    assert fake_openai.job(job_id).status != "validating_files"
