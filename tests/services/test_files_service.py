@@ -48,16 +48,14 @@ async def test_thousands_of_files_arrive_page_by_page_newest_first(
 ) -> None:
     ids = [fake_openai.add_file(f"d{i}.jsonl", b"{}\n") for i in range(1234)]
     listing = FileListing()
-    service = FilesService(client, page_size=500)
+    service = FilesService(client, page_size=500, first_page_size=100)
     pages = await _listed(service, listing)
-    assert [len(p) for p in pages] == [500, 500, 234]
+    assert [len(p) for p in pages] == [100, 500, 500, 134]
     assert listing.complete
     assert [f.id for f in listing.files] == ids[::-1]
-    assert [r.query.get("after") for r in fake_openai.requests if r.path == "/files"] == [
-        None,
-        ids[-500],
-        ids[-1000],
-    ]
+    requests = [r.query for r in fake_openai.requests if r.path == "/files"]
+    assert [q.get("after") for q in requests] == [None, ids[-100], ids[-600], ids[-1100]]
+    assert [q["limit"] for q in requests] == ["100", "500", "500", "500"]
 
 
 async def test_purpose_filter_keeps_only_that_purpose(

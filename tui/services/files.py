@@ -250,14 +250,19 @@ async def _content_chunks(client: AsyncOpenAI, file_id: str) -> AsyncGenerator[b
 class FilesService:
     """Files of one backend, through the `openai` SDK's async client."""
 
-    def __init__(self, client: AsyncOpenAI, *, page_size: int = 100) -> None:
+    def __init__(
+        self, client: AsyncOpenAI, *, page_size: int = 1000, first_page_size: int = 100
+    ) -> None:
         self.client = client
         self.page_size = page_size
+        # A small first page paints quickly; bigger later pages mean fewer requests and repaints.
+        self.first_page_size = min(first_page_size, page_size)
 
     async def pages(self, listing: FileListing) -> AsyncIterator[list[RemoteFile]]:
         """Fetch the remaining pages of `listing` (newest first), yielding each new page."""
         while not listing.complete:
-            kwargs: dict[str, Any] = {"limit": self.page_size, "order": "desc"}
+            size = self.page_size if listing.cursor else self.first_page_size
+            kwargs: dict[str, Any] = {"limit": size, "order": "desc"}
             if listing.purpose:
                 kwargs["purpose"] = listing.purpose
             if listing.cursor:
