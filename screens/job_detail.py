@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -29,7 +29,7 @@ from tui.services.poller import JobPoller, JobUpdate, PollerMessage, PollProblem
 from tui.widgets.checkpoints_table import CheckpointRow, CheckpointsTable
 from tui.widgets.event_log import EventLog, LogEntry
 from tui.widgets.job_header import JobHeader, JobSummary
-from tui.widgets.loss_chart import LossChart, frame_from_series
+from tui.widgets.loss_chart import ChartFrame, FrameCache, LossChart
 
 if TYPE_CHECKING:
     from tui.services.cache import Cache
@@ -100,6 +100,7 @@ class JobDetailScreen(ModeScreen):
         self.poller: JobPoller | None = None
         self.started_at: float | None = None
         self._cache: Cache | None = None
+        self._frames = FrameCache()
         self._poll_worker: Worker[None] | None = None
 
     def compose_body(self) -> ComposeResult:
@@ -110,11 +111,11 @@ class JobDetailScreen(ModeScreen):
             yield Static("No checkpoints yet.", id="checkpoints-empty")
             yield CheckpointsTable(id="checkpoints")
 
-    def _frame(self, width: int, accuracy: bool) -> Any:
+    def _frame(self, width: int, accuracy: bool) -> ChartFrame:
         from tui.core.metrics import MetricsSeries
 
         series = self.poller.metrics if self.poller is not None else MetricsSeries()
-        return frame_from_series(series, width, accuracy)
+        return self._frames.frame(series, width, accuracy)
 
     def on_mount(self) -> None:
         self.query_one(CheckpointsTable).display = False
@@ -129,6 +130,21 @@ class JobDetailScreen(ModeScreen):
             slow_interval=SLOW_INTERVAL,
             max_backoff=MAX_BACKOFF,
         )
+        self.load_summary()
+
+    @work(exclusive=True, group="job-summary", exit_on_error=False, description="Loading the job")
+    async def load_summary(self) -> None:
+        """The job alone, at once: a long history can take the poller a while to page in."""
+        from tui.services.jobs import JobsService
+
+        try:
+            job = await JobsService(self.app.connection).retrieve(self.job_id)  # type: ignore[attr-defined]
+        except Exception as exc:  # the poller reports problems (and retries) itself
+            log.info("quick job summary failed: %s", exc)
+            return
+        if self.job is None:
+            self.job = job
+            self._refresh_header("loading the event history…")
 
     def on_screen_resume(self) -> None:
         self._start_polling()

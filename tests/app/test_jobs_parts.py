@@ -175,3 +175,32 @@ def test_header_names_failure_backoff_and_eta() -> None:
     assert "retrying in 4s" in text
     paused = JobSummary(job_id="j", status="paused", model="m", step=5, total_steps=10)
     assert eta_seconds(paused, 0.0) is None
+
+
+def test_frame_cache_updates_only_new_buckets_and_matches_a_full_rebuild() -> None:
+    from tui.widgets.loss_chart import FrameCache
+
+    def data(step: int) -> dict[str, object]:
+        row: dict[str, object] = {
+            "step": step,
+            "total_steps": 3000,
+            "train_loss": 2.0 / step + 0.1 * math.sin(step),
+        }
+        if step % 100 == 0:
+            row["full_valid_loss"] = 1.0 / step
+        return row
+
+    series = MetricsSeries()
+    series.extend([data(s) for s in range(1, 1001)])
+    cache = FrameCache()
+    cache.frame(series, 150)
+    for start in range(1001, 3001, 250):
+        series.extend([data(s) for s in range(start, start + 250)])
+        cached = cache.frame(series, 150)
+        fresh = frame_from_series(series, 150)
+        assert [(s.label, list(s.xs), s.lows, s.highs, s.last) for s in cached.series] == [
+            (s.label, list(s.xs), s.lows, s.highs, s.last) for s in fresh.series
+        ]
+    assert cache.rebuilt == 1  # the axis ran to total_steps from the start
+    cache.frame(series, 100)
+    assert cache.rebuilt == 2  # a new width rebuilds

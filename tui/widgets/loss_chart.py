@@ -257,37 +257,92 @@ def render_frame(frame: ChartFrame, width: int, height: int) -> Text:
     return Text("\n", no_wrap=True).join(lines)
 
 
-def frame_from_series(series: MetricsSeries, width: int, accuracy: bool = False) -> ChartFrame:
-    """Each curve cut into ≤ `width` step buckets (min/max per bucket): O(width · log n)
-    whatever the history length."""
-    keys = ACCURACY_SERIES if accuracy else LOSS_SERIES
-    first = series.steps[0] if len(series) else 0
-    last = max(series.last_step or 0, series.total_steps or 0)
-    plotted: list[PlotSeries] = []
-    for key, label, style in keys:
-        latest = series.last(key)
-        if latest is None:
-            continue
-        buckets = series.downsample(key, width, (first, last))
-        plotted.append(
-            PlotSeries(
-                label,
-                style,
-                xs=[(b.step_lo + b.step_hi) / 2 for b in buckets],
-                ys=[(b.lo + b.hi) / 2 for b in buckets],
-                last=latest[1],
-                lows=[b.lo for b in buckets],
-                highs=[b.hi for b in buckets],
-            )
+def bucket_bounds(first: int, last: int, width: int) -> list[tuple[int, int]]:
+    """The step ranges `MetricsSeries.downsample` uses for `width` buckets over [first, last]."""
+    span = last - first + 1
+    count = min(width, span)
+    return [(first + span * b // count, first + span * (b + 1) // count - 1) for b in range(count)]
+
+
+class FrameCache:
+    """Chart frames that stay cheap as history grows.
+
+    The step axis runs to `total_steps` (known from the first metrics event), so bucket bounds
+    do not move while a job trains: a new frame recomputes only the buckets holding steps that
+    arrived since the last one (O(new points)); anything else (width, series object, axis
+    change) rebuilds all ≤ width buckets in O(width · log n)."""
+
+    def __init__(self) -> None:
+        self._key: tuple[object, ...] | None = None
+        self._bounds: list[tuple[int, int]] = []
+        self._buckets: dict[str, list[tuple[float, float] | None]] = {}
+        self._upto = 0
+        self.rebuilt = 0  # full rebuilds, for tests and the benchmark
+
+    def frame(self, series: MetricsSeries, width: int, accuracy: bool = False) -> ChartFrame:
+        keys = ACCURACY_SERIES if accuracy else LOSS_SERIES
+        first = series.steps[0] if len(series) else 0
+        last = max(series.last_step or 0, series.total_steps or 0)
+        key = (id(series), width, accuracy, first, last)
+        newest = series.last_step or 0
+        if key != self._key:
+            self._key = key
+            self._bounds = bucket_bounds(first, last, width) if len(series) else []
+            self._buckets = {name: self._compute(series, name) for name, _, _ in keys}
+            self.rebuilt += 1
+        elif newest >= self._upto:  # equal: a repeated step may have changed the last bucket
+            for name, _, _ in keys:
+                self._refresh(series, name, self._upto)
+        self._upto = newest
+        plotted: list[PlotSeries] = []
+        for name, label, style in keys:
+            latest = series.last(name)
+            if latest is None:
+                continue
+            xs: list[float] = []
+            lows: list[float] = []
+            highs: list[float] = []
+            for (lo_step, hi_step), bucket in zip(self._bounds, self._buckets[name], strict=True):
+                if bucket is not None:
+                    xs.append((lo_step + hi_step) / 2)
+                    lows.append(bucket[0])
+                    highs.append(bucket[1])
+            ys = [(low + high) / 2 for low, high in zip(lows, highs, strict=True)]
+            plotted.append(PlotSeries(label, style, xs, ys, latest[1], lows, highs))
+        return ChartFrame(
+            series=plotted,
+            x_min=float(first),
+            x_max=float(last),
+            title="token accuracy" if accuracy else "loss",
+            points=len(series),
+            empty_text="No metrics yet: they appear once training starts.",
         )
-    return ChartFrame(
-        series=plotted,
-        x_min=float(first),
-        x_max=float(last),
-        title="token accuracy" if accuracy else "loss",
-        points=len(series),
-        empty_text="No metrics yet: they appear once training starts.",
-    )
+
+    def _compute(self, series: MetricsSeries, name: str) -> list[tuple[float, float] | None]:
+        if not self._bounds:
+            return []
+        window = (self._bounds[0][0], self._bounds[-1][1])
+        found = {
+            b.step_lo: (b.lo, b.hi) for b in series.downsample(name, len(self._bounds), window)
+        }
+        return [found.get(lo) for lo, _ in self._bounds]
+
+    def _refresh(self, series: MetricsSeries, name: str, since_step: int) -> None:
+        start = next(
+            (i for i, (_, hi) in enumerate(self._bounds) if hi >= since_step), len(self._bounds)
+        )
+        stale = self._buckets[name]
+        for index in range(start, len(self._bounds)):
+            lo, hi = self._bounds[index]
+            if lo > (series.last_step or 0):
+                break  # buckets beyond the newest step stay empty
+            single = series.downsample(name, 1, (lo, hi))
+            stale[index] = (single[0].lo, single[0].hi) if single else None
+
+
+def frame_from_series(series: MetricsSeries, width: int, accuracy: bool = False) -> ChartFrame:
+    """A one-off frame (no cache): every curve cut into ≤ `width` buckets, O(width · log n)."""
+    return FrameCache().frame(series, width, accuracy)
 
 
 def _empty_source(_width: int, accuracy: bool) -> ChartFrame:
