@@ -97,3 +97,19 @@ async def test_missing_local_extra_is_a_clear_state(
     assert "install ft-tui[local] or set OPENAI_API_KEY" in str(describe_error(caught.value))
     assert conn.health.state == "down" and "torch, peft" in conn.health.reason
     assert not (isolated / "server.json").exists()
+
+
+async def test_server_started_by_hand_on_the_profiles_port_is_used(isolated: Path) -> None:
+    starter = LocalServer(isolated)
+    info = await starter.ensure()
+    (isolated / "server.json").unlink()  # as if started in a terminal: no discovery file
+    try:
+        port = int(info.url.rsplit(":", 1)[1])
+        by_port = LocalServer(isolated, port=port)
+        found = await by_port.ensure()
+        assert found.url == info.url and found.pid == -1 and not found.started_by_us
+        assert by_port.alive()
+        await by_port.stop()
+        assert starter.alive()
+    finally:
+        await starter.stop()

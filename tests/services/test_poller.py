@@ -164,3 +164,14 @@ async def test_memory_window_is_bounded(fake_openai: FakeOpenAI, window: int) ->
     fake_openai.add_metrics_steps(job_id, 2, total_steps=30)
     update = await poller.poll_once()
     assert len(update.new_events) == 2
+
+
+async def test_backend_without_checkpoints_endpoint_still_finishes(
+    fake_openai: FakeOpenAI,
+) -> None:
+    job_id = fake_openai.add_job(script="failure")
+    fake_openai.advance(job_id)
+    fake_openai.fail_next(404, path_contains="/checkpoints", retry_after=None)
+    messages = [m async for m in JobPoller(connection_for(), job_id).updates()]
+    assert isinstance(messages[-1], JobUpdate) and messages[-1].finished
+    assert messages[-1].checkpoints == ()

@@ -17,8 +17,10 @@ Discovery files in the server's data dir (defined here; `ft-tui serve` need not 
 - `server.lock`: serialises starts so two ft-tui windows do not start two servers.
 
 A server is reused when `server.json` names a live pid and `GET <url>/health` answers 200 with
-the key from `api_key`. Without the `local` extra (torch, transformers, peft, starlette,
-uvicorn) `ensure()` raises `LocalServerUnavailable` with an install hint instead of crashing.
+the key from `api_key`, or, for a profile with a fixed `port`, when a server started by hand
+(`ft-tui serve --port N --data-dir DIR`) answers there with that key. Without the `local` extra
+(torch, transformers, peft, starlette, uvicorn) `ensure()` raises `LocalServerUnavailable` with
+an install hint instead of crashing.
 """
 
 from __future__ import annotations
@@ -152,6 +154,8 @@ class LocalServer:
             return False
         if self._process is not None:
             return self._process.poll() is None
+        if self._info.pid == -1:  # started by hand: assume alive; request errors will tell
+            return True
         return pid_alive(self._info.pid)
 
     async def ensure(self) -> ServerInfo:
@@ -173,6 +177,10 @@ class LocalServer:
             if found and pid_alive(found.pid) and health_ok(found.url, found.api_key):
                 self._info = found
                 return found
+            manual = self._server_started_by_hand()
+            if manual is not None:
+                self._info = manual
+                return manual
             missing = missing_local_requirements()
             if missing:
                 raise LocalServerUnavailable(
@@ -261,6 +269,20 @@ class LocalServer:
         if found is not None and info is not None and found.pid == info.pid:
             with contextlib.suppress(OSError):
                 (self.data_dir / DISCOVERY_FILE).unlink()
+
+    def _server_started_by_hand(self) -> ServerInfo | None:
+        """A fixed port where `ft-tui serve` already answers with this data dir's key (the
+        user started it in another terminal): use it. Its pid is unknown (-1)."""
+        if not self.port:
+            return None
+        try:
+            key = (self.data_dir / KEY_FILE).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        url = f"http://127.0.0.1:{self.port}"
+        if key and health_ok(url, key):
+            return ServerInfo(url=url, api_key=key, pid=-1, started_by_us=False)
+        return None
 
     def _read_or_create_key(self) -> str:
         """One key per data dir: keep the stored one so clients configured by hand still work."""
