@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +44,7 @@ from tui.services.model_inventory import (
     today_utc,
 )
 from tui.widgets.file_preview import FilePreview
-from tui.widgets.files_table import FilesTable
+from tui.widgets.files_table import FilesTable, describe_file
 from tui.widgets.models_table import ModelsTable, describe_model
 
 if TYPE_CHECKING:
@@ -172,7 +173,7 @@ class FilesScreen(ModeScreen):
             state = f"{count:,} {noun}"
         selected = table.selected_file
         if selected is not None and not self.files_error:
-            state += f" · {selected.id}"
+            state += f" · {describe_file(selected, time.time())}"
         self.query_one("#files-status", Static).update(f"{purpose} · {state}")
 
     def _update_models_status(self) -> None:

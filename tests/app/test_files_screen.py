@@ -103,6 +103,8 @@ async def test_lists_every_file_with_its_details_and_count(
     fake_openai: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = [fake_openai.add_file(f"set{i}.jsonl", b"{}\n" * (i + 1)) for i in range(250)]
+    broken = fake_openai.state.files[ids[-1]][0]
+    broken.update(status="error", status_details="Example 3 cannot be parsed")
     monkeypatch.chdir(tmp_path)
     app = FtApp(tmp_path, connection=connection_for())
     async with app.run_test(size=(100, 32)) as pilot:
@@ -113,8 +115,9 @@ async def test_lists_every_file_with_its_details_and_count(
         assert s.files.row_count == 250
         first = [str(c) for c in s.files.get_row_at(0)]
         assert first[0] == "set249.jsonl" and first[1] == "fine-tune" and first[2] == "750 B"
-        assert first[4] == "processed" and first[5] == ids[-1]
-        assert s.status().endswith(ids[-1])  # the selected file's full id
+        assert first[4] == "error" and first[5] == ids[-1]
+        # the selected file's full id and why it failed processing
+        assert s.status().endswith(f"{ids[-1]} · error: Example 3 cannot be parsed")
 
 
 async def test_a_listing_failure_is_explained_and_keeps_what_arrived(

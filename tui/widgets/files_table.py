@@ -31,6 +31,17 @@ def _status_cell(file: RemoteFile) -> Text:
     return Text(file.status or "—", style=style)
 
 
+def describe_file(file: RemoteFile, now: float) -> str:
+    """The selected file in one line: its full id, expiry and any processing error."""
+    parts = [file.id]
+    if file.expires_at:
+        days = (file.expires_at - now) / 86400
+        parts.append("expired" if days < 0 else f"expires in {days:.0f} d")
+    if file.status_details:
+        parts.append(f"{file.status}: {file.status_details}")
+    return " · ".join(parts)
+
+
 class FilesTable(DataTable[str | Text]):
     """Files loaded so far; `add_files` appends a page without disturbing the cursor."""
 
