@@ -178,14 +178,21 @@ def train(req: TrainingRequest, sink: TrainingSink) -> TrainingOutcome:
                 fingerprint=fingerprint,
             )
             return TrainingOutcome("paused", trained_tokens, adapter, csv_file.path)
-        sums = accumulate_gradients(
-            model,
-            run.batch(step),
-            pad_id=run.pad_id,
-            device=device,
-            token_budget=run.budget,
-            should_stop=cancel_requested,
-        )
+        try:
+            sums = accumulate_gradients(
+                model,
+                run.batch(step),
+                pad_id=run.pad_id,
+                device=device,
+                token_budget=run.budget,
+                should_stop=cancel_requested,
+            )
+        except (MemoryError, torch.cuda.OutOfMemoryError) as exc:
+            raise TrainingError(
+                "out_of_memory",
+                f"out of memory at step {step}; lower FT_TUI_TRAIN_TOKEN_BUDGET "
+                f"(now {run.budget} tokens per forward pass) or use shorter examples",
+            ) from exc
         if sums is None:
             return TrainingOutcome("cancelled", trained_tokens, None, csv_file.path)
         torch.nn.utils.clip_grad_norm_(trainable, MAX_GRAD_NORM)
