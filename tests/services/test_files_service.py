@@ -204,3 +204,11 @@ def test_base64_stream_decodes_across_any_chunk_boundary() -> None:
         stream = Base64Stream()
         out = b"".join(stream.feed(encoded[i : i + size]) for i in range(0, len(encoded), size))
         assert out + stream.finish() == CSV.encode()
+
+
+def test_a_server_that_ignores_the_cursor_cannot_loop_the_listing() -> None:
+    page = [RemoteFile(f"file-{i}", f"{i}.jsonl", "fine-tune", 1, 0, "processed") for i in range(3)]
+    listing = FileListing(purpose="fine-tune")
+    assert len(listing.add_page(page, has_more=True)) == 3 and not listing.complete
+    assert listing.add_page(page, has_more=True) == [] and listing.complete
+    assert len(listing.files) == 3

@@ -92,14 +92,21 @@ class FileListing:
     complete: bool = False
     cursor: str | None = None
 
+    seen: set[str] = field(default_factory=set)
+
     def add_page(self, page: list[RemoteFile], has_more: bool) -> list[RemoteFile]:
-        """Append a page, skipping ids already seen and files of another purpose."""
-        seen = {f.id for f in self.files}
-        fresh = [f for f in page if f.id not in seen and (self.purpose in (None, f.purpose))]
+        """Append a page, skipping ids already seen and files of another purpose.
+
+        A page with nothing new ends the listing: a server that ignores `after` would otherwise
+        hand back the same page forever.
+        """
+        unseen = [f for f in page if f.id not in self.seen]
+        self.seen.update(f.id for f in unseen)
+        fresh = [f for f in unseen if self.purpose in (None, f.purpose)]
         self.files.extend(fresh)
         if page:
             self.cursor = page[-1].id
-        self.complete = not has_more or not page
+        self.complete = not has_more or not unseen
         return fresh
 
 
