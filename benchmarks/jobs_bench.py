@@ -63,14 +63,20 @@ async def _follow(
     os.environ["FT_TUI_CONFIG_DIR"] = str(workdir / "config")
     os.environ.pop("FT_TUI_PROFILE", None)
     cache = Cache(workdir / "cache.sqlite")
-    poller = JobPoller(connection_for(), job_id, cache=cache, page_size=args.page_size)
+    poller = JobPoller(
+        connection_for(),
+        job_id,
+        cache=cache,
+        page_size=args.page_size,
+        history_page_size=args.history_page_size,
+    )
     start = time.perf_counter()
     first = await poller.poll_once()
     cold = time.perf_counter() - start
     print(
         f"cold open (no cache): {_ms(cold)} for {len(first.new_events)} events, "
         f"{first.new_points} metric points, {poller.requests} requests "
-        f"(page size {args.page_size})"
+        f"(page size {args.history_page_size} while paging back)"
     )
 
     cycles: list[float] = []
@@ -108,7 +114,12 @@ async def _follow(
     print(f"client process max RSS: {rss:.0f} MiB (includes the openai SDK import)")
     # Peak memory of a cold open and of following, measured apart (tracemalloc slows Python).
     tracemalloc.start()
-    fresh = JobPoller(connection_for(), job_id, page_size=args.page_size)
+    fresh = JobPoller(
+        connection_for(),
+        job_id,
+        page_size=args.page_size,
+        history_page_size=args.history_page_size,
+    )
     await fresh.poll_once()
     _, cold_peak = tracemalloc.get_traced_memory()
     tracemalloc.reset_peak()
@@ -164,6 +175,7 @@ def main() -> int:
     parser.add_argument("--metrics", type=int, default=50_000)
     parser.add_argument("--cycles", type=int, default=40)
     parser.add_argument("--page-size", type=int, default=100)
+    parser.add_argument("--history-page-size", type=int, default=100)
     args = parser.parse_args()
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()

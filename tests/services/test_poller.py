@@ -175,3 +175,19 @@ async def test_backend_without_checkpoints_endpoint_still_finishes(
     messages = [m async for m in JobPoller(connection_for(), job_id).updates()]
     assert isinstance(messages[-1], JobUpdate) and messages[-1].finished
     assert messages[-1].checkpoints == ()
+
+
+async def test_history_pages_can_be_bigger_than_the_live_head_page(
+    fake_openai: FakeOpenAI,
+) -> None:
+    job_id = fake_openai.add_job()
+    fake_openai.add_history(job_id, n_events=103, n_metrics=40)
+    poller = JobPoller(connection_for(), job_id, page_size=10, history_page_size=50)
+    await poller.poll_once()
+    assert [q["limit"] for q in _event_requests(fake_openai, job_id)] == ["50", "50", "50"]
+    fake_openai.add_metrics_steps(job_id, 25, total_steps=100)
+    marker = len(_event_requests(fake_openai, job_id))
+    update = await poller.poll_once()
+    queries = _event_requests(fake_openai, job_id)[marker:]
+    assert [q["limit"] for q in queries] == ["10", "50"] and "after" in queries[1]
+    assert len(update.new_events) == 25 and len(set(e.id for e in poller.events)) == 130

@@ -1,8 +1,9 @@
 """Follow one fine-tuning job: status, events merged by id, metrics, checkpoints at the end.
 
 One poller per visible job. Each cycle retrieves the job, then reads events newest first
-(`limit=page_size`) and pages back only until it meets an id it already has, so history is
-never refetched and nothing is skipped or duplicated. It waits `fast_interval` while the job is
+(`limit=page_size`; `history_page_size` when paging further back or on a first open) and pages
+back only until it meets an id it already has, so history is never refetched and nothing is
+skipped or duplicated. It waits `fast_interval` while the job is
 running, `slow_interval` while validating, queued or paused, and stops on a terminal status
 (after fetching the checkpoints) or on `stop()`. Rate limits, 5xx and network errors back off
 exponentially with jitter (honouring `Retry-After`) and set the connection to degraded; the
@@ -85,6 +86,7 @@ class JobPoller:
         fast_interval: float = 2.0,
         slow_interval: float = 10.0,
         page_size: int = 100,
+        history_page_size: int | None = None,
         backoff_base: float = 1.0,
         max_backoff: float = 60.0,
         max_events_in_memory: int = 5000,
@@ -97,6 +99,11 @@ class JobPoller:
         self.fast_interval = fast_interval
         self.slow_interval = slow_interval
         self.page_size = page_size
+        # Paging back through history: the bundled server accepts 1000 per page; other
+        # backends keep the head page size (OpenAI documents no maximum).
+        if history_page_size is None:
+            history_page_size = 1000 if connection.profile.is_local else page_size
+        self.history_page_size = history_page_size
         self.backoff_base = backoff_base
         self.max_backoff = max_backoff
         self.jitter = jitter
@@ -195,7 +202,9 @@ class JobPoller:
         seen_now: set[str] = set()
         after: str | None = None
         while True:
-            kwargs: dict[str, Any] = {"limit": self.page_size}
+            cold = not self._known and self._newest_id is None
+            head = after is None and not cold
+            kwargs: dict[str, Any] = {"limit": self.page_size if head else self.history_page_size}
             if after is not None:
                 kwargs["after"] = after
             self.requests += 1
