@@ -138,7 +138,7 @@ class _Progress:
 def run(args: argparse.Namespace) -> int:
     import orjson
 
-    from tui.core.lint import LintInputError, lint_path
+    from tui.core.lint import LintFailed, lint_path
     from tui.core.tokens import TokenizerDataError
 
     if args.workers is not None and args.workers < 1:
@@ -153,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
             workers=args.workers,
             on_progress=progress,
         )
-    except LintInputError as exc:
+    except LintFailed as exc:
         print(f"ft-tui lint: {exc}", file=sys.stderr)
         return 2
     except TokenizerDataError as exc:

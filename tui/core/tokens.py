@@ -31,6 +31,7 @@ _SHORT_CACHE_CHARS = 4096
 _CACHE_MAX_ENTRIES = 20_000
 
 _build_lock = threading.Lock()
+_lean = False
 
 
 class TokenizerDataError(RuntimeError):
@@ -99,10 +100,23 @@ def build_encoding(name: str, path: Path | None = None) -> tiktoken.Encoding:
     return tiktoken.Encoding(**params)  # type: ignore[arg-type]
 
 
+def use_lean_encodings() -> None:
+    """In worker processes: drop tiktoken's Python copy of the ranks after building.
+
+    tiktoken keeps that dict (about 30 MB for o200k_base) only to pickle the Encoding; a lint
+    worker never pickles it, and the memory matters with several workers.
+    """
+    global _lean
+    _lean = True
+
+
 @cache
 def get_encoding(name: str) -> tiktoken.Encoding:
     """The verified encoding, built once per process."""
-    return build_encoding(name)
+    encoding = build_encoding(name)
+    if _lean:
+        encoding._mergeable_ranks = {}
+    return encoding
 
 
 def _is_letter_end(text: str, i: int) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 from tui.core.formats import Format, detect_format
 from tui.core.lint.example import check_example
 from tui.core.lint.report import DatasetStats, Issue, LintReport, make_issue
-from tui.core.lint.runner import LintInputError, lint_path
+from tui.core.lint.runner import LintFailed, LintInputError, lint_path
 from tui.core.models_catalog import resolve_model
 from tui.core.tokens import token_counter
 
@@ -21,6 +21,7 @@ __all__ = [
     "DatasetStats",
     "ExampleCheck",
     "Issue",
+    "LintFailed",
     "LintInputError",
     "LintReport",
     "lint_example",

@@ -5,10 +5,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 import stat
+import sys
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
@@ -30,8 +33,32 @@ _FORMAT_SCAN_LINES = 1000
 _FORMAT_SCAN_BYTES = 8 * 1024 * 1024
 
 
-class LintInputError(Exception):
+class LintFailed(Exception):
+    """Linting could not run to the end; the message says why."""
+
+
+class LintInputError(LintFailed):
     """The path cannot be read as a file (missing, a directory, no permission, I/O error)."""
+
+
+@contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Spawned workers need only tui.core; keep them from re-running the caller's script.
+
+    multiprocessing's spawn re-imports `__main__` from its file in each child, which runs a
+    script without an `if __name__ == "__main__"` guard a second time. Workers are started
+    while this is active, so they skip that import.
+    """
+    main = sys.modules.get("__main__")
+    saved_file = getattr(main, "__file__", None)
+    if main is None or saved_file is None:
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = saved_file
 
 
 def default_workers() -> int:
@@ -141,11 +168,14 @@ def _run_in_process(
             on_progress(base + builder.done_bytes, total, builder.snapshot())
 
 
-def _ignore_interrupts() -> None:
+def _init_worker() -> None:
     """Workers leave Ctrl-C to the parent, which stops the pool without a traceback."""
     import signal
 
+    from tui.core.tokens import use_lean_encodings
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    use_lean_encodings()
 
 
 def _run_pool(
@@ -160,11 +190,12 @@ def _run_pool(
     context = multiprocessing.get_context("spawn")
     pending: deque[Future[ChunkResult]] = deque()
     queue = deque(tasks)
-    pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_ignore_interrupts
-    )
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker)
     try:
-        while queue or pending:
+        with _main_module_hidden():  # submitting starts the workers
+            while queue and len(pending) < workers * 2:
+                pending.append(pool.submit(scan_chunk, queue.popleft()))
+        while pending:
             while queue and len(pending) < workers * 2:
                 pending.append(pool.submit(scan_chunk, queue.popleft()))
             head = pending[0]
@@ -173,7 +204,13 @@ def _run_pool(
                 if cancel is not None and cancel.is_set():
                     builder.cancelled = True
                     return
-            builder.add_chunk(head.result())
+            try:
+                builder.add_chunk(head.result())
+            except BrokenProcessPool:
+                builder.cancelled = True
+                raise LintFailed(
+                    "a lint worker process died (out of memory?); retry with --workers 1"
+                ) from None
             pending.popleft()
             if on_progress is not None:
                 on_progress(base + builder.done_bytes, total, builder.snapshot())
@@ -239,17 +276,19 @@ def lint_path(
     train_path = Path(path)
     val_path = Path(validation) if validation is not None else None
     total = _open_checked(train_path) + (_open_checked(val_path) if val_path else 0)
-    builder, _ = _lint_one(train_path, info, n_workers, total, 0, on_progress, cancel)
+    builder, scanned = _lint_one(train_path, info, n_workers, total, 0, on_progress, cancel)
     val_report: LintReport | None = None
     if val_path is not None and not builder.cancelled:
-        val_builder, _ = _lint_one(
+        val_builder, val_scanned = _lint_one(
             val_path, info, n_workers, total, builder.size_bytes, on_progress, cancel
         )
-        val_builder.finish_file_checks(validation=True)
+        if val_scanned:
+            val_builder.finish_file_checks(validation=True)
         builder.add_overlap(val_builder.hashes)
         val_report = val_builder.snapshot(complete=not val_builder.cancelled)
         builder.cancelled = builder.cancelled or val_builder.cancelled
-    builder.finish_file_checks()
+    if scanned:  # an empty or binary file has its one error already
+        builder.finish_file_checks()
     report = builder.snapshot(complete=not builder.cancelled)
     report.validation = val_report
     return report

@@ -122,11 +122,13 @@ def scan_chunk(
                 result.examples += 1
                 add(line_no, "line_too_long", "line is longer than 64 MiB; not checked")
                 continue
+            # Slicing a 50 MB line would copy it: work on a view without the line ending.
+            size = len(raw)
             has_newline = raw.endswith(b"\n")
             if has_newline:
-                raw = raw[:-1]
-                if raw.endswith(b"\r"):
-                    raw = raw[:-1]
+                size -= 1
+                if size and raw[size - 1] == 13:  # "\r"
+                    size -= 1
                     add(line_no, "crlf_line_ending", "line ends with CR LF")
             if pos > next_report:
                 next_report = pos + _PROGRESS_EVERY_BYTES
@@ -135,18 +137,20 @@ def scan_chunk(
                 if cancel is not None and cancel.is_set():
                     result.cancelled = True
                     break
+            first = 0
             if line_no == 1 and task.start == 0 and raw.startswith(BOM):
-                raw = raw[len(BOM) :]
+                first = len(BOM)
                 add(line_no, "bom", "the file starts with a UTF-8 byte order mark")
-            if not raw.strip():
+            if size <= first or (raw[first : first + 1].isspace() and not raw.strip()):
                 add(line_no, "blank_line", "blank line")
                 continue
+            body = memoryview(raw)[first:size]
             result.examples += 1
             try:
-                example = orjson.loads(raw)
+                example = orjson.loads(body)
             except orjson.JSONDecodeError:
                 eof = task.at_file_end and not has_newline and pos >= task.end
-                add(line_no, *_decode_problem(raw, eof))
+                add(line_no, *_decode_problem(bytes(body), eof))
                 continue
             outcome = check_example(example, task.file_format, counter)
             for rule_id, message in outcome.issues:
@@ -159,7 +163,7 @@ def scan_chunk(
             secret = find_secret(raw)
             if secret is not None:
                 add(line_no, "possible_secret", f"looks like {secret}")
-            digest = int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "little")
+            digest = int.from_bytes(hashlib.blake2b(body, digest_size=8).digest(), "little")
             bucket = digest % HASH_BUCKETS
             result.hashes[bucket].append(digest)
             result.hash_lines[bucket].append(line_no)
