@@ -10,8 +10,9 @@ process runs the real app headless (`FtApp.run_test`) and measures:
   (reopen: from the SQLite cache, no network);
 - time per poll cycle as the screen sees it: the poller's request round plus applying the update
   to the header, event log and chart (5 new metric points per cycle);
-- time per chart redraw (frame from `tui.core.metrics` + braille render) against history size,
-  outside the app, to show the cost does not grow with history;
+- time per chart redraw against history size, outside the app: a full frame (any resize:
+  O(width · log n) over `tui.core.metrics`), a live frame (5 new points: only the buckets they
+  fall in) and the braille render (O(width × height));
 - peak memory: the process's max RSS before and after opening the view.
 """
 
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.core.metrics import MetricsSeries
-from tui.widgets.loss_chart import frame_from_series, render_frame
+from tui.widgets.loss_chart import FrameCache, frame_from_series, render_frame
 
 CHART_SIZE = (160, 30)  # cells of the chart widget in a 200×50 terminal
 
@@ -89,6 +90,8 @@ async def _in_app(args: argparse.Namespace, job_id: str, pipe: Pipe) -> None:
         screen = JobDetailScreen(job_id)
         start = time.perf_counter()
         await app.push_screen(screen)
+        await _until(pilot, lambda: screen.job is not None)
+        first_paint = time.perf_counter() - start
         await _until(
             pilot, lambda: screen.poller is not None and len(screen.poller.metrics) >= args.metrics
         )
@@ -96,9 +99,11 @@ async def _in_app(args: argparse.Namespace, job_id: str, pipe: Pipe) -> None:
         await pilot.pause()
         cold = time.perf_counter() - start
         assert screen.poller is not None
+        print(f"open, cold: header with the job's status after {_ms(first_paint)}")
         print(
-            f"open, cold (no cache): {_ms(cold)} — {screen.query_one(EventLog).entry_count:,} "
-            f"events in the log, {len(screen.poller.metrics):,} points in the chart, "
+            f"open, cold (no cache): everything after {_ms(cold)} — "
+            f"{screen.query_one(EventLog).entry_count:,} events in the log, "
+            f"{len(screen.poller.metrics):,} points in the chart, "
             f"{screen.poller.requests} requests"
         )
         print(f"max RSS: {rss_before:.0f} MiB before opening, {_rss_mib():.0f} MiB after")
@@ -158,42 +163,58 @@ async def _in_app(args: argparse.Namespace, job_id: str, pipe: Pipe) -> None:
         )
 
 
-def _series(points: int) -> MetricsSeries:
-    datas: list[dict[str, object]] = []
-    for step in range(1, points + 1):
-        data: dict[str, object] = {
+def _rows(first: int, last: int, total: int) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for step in range(first, last + 1):
+        row: dict[str, object] = {
             "step": step,
-            "total_steps": points,
-            "train_loss": 2.0 * math.exp(-step / (points / 3)) + 0.05 * math.sin(step),
-            "train_mean_token_accuracy": 0.5 + 0.4 * step / points,
+            "total_steps": total,
+            "train_loss": 2.0 * math.exp(-step / (total / 3)) + 0.05 * math.sin(step),
+            "train_mean_token_accuracy": 0.5 + 0.4 * step / total,
         }
         if step % 10 == 0:
-            data["valid_loss"] = 2.1 * math.exp(-step / (points / 3))
-        datas.append(data)
+            row["valid_loss"] = 2.1 * math.exp(-step / (total / 3))
+        rows.append(row)
+    return rows
+
+
+def _series(points: int, total: int) -> MetricsSeries:
     series = MetricsSeries()
-    series.extend(datas)  # one batch, as the poller appends a page of events
+    series.extend(_rows(1, points, total))  # one batch, as the poller appends a page
     return series
 
 
 def _redraw_table() -> None:
     width, height = CHART_SIZE
     dots = (width - 8) * 2
-    print(f"\nchart redraw (frame + braille render) at {width}×{height} cells vs history size")
-    print(f"{'points':>9} {'frame':>10} {'render':>10} {'total':>10}")
+    print(f"chart redraw at {width}×{height} cells vs history size (medians of 20)")
+    print(f"{'points':>9} {'full frame':>11} {'live frame':>11} {'render':>9} {'live redraw':>12}")
     for points in (3, 1_000, 10_000, 50_000, 200_000):
-        series = _series(points)
-        frames: list[float] = []
-        renders: list[float] = []
+        series = _series(points, total=points * 2)
+        full: list[float] = []
         for _ in range(20):
             begin = time.perf_counter()
-            frame = frame_from_series(series, dots, False)
+            frame_from_series(series, dots, False)
+            full.append(time.perf_counter() - begin)
+        cache = FrameCache()
+        cache.frame(series, dots, False)
+        live: list[float] = []
+        renders: list[float] = []
+        step = points
+        for _ in range(20):  # what a running job costs: 5 new points, then a redraw
+            series.extend(_rows(step + 1, step + 5, points * 2))
+            step += 5
+            begin = time.perf_counter()
+            frame = cache.frame(series, dots, False)
             middle = time.perf_counter()
             render_frame(frame, width, height)
-            frames.append(middle - begin)
+            live.append(middle - begin)
             renders.append(time.perf_counter() - middle)
-        frame_ms, render_ms = statistics.median(frames), statistics.median(renders)
+        full_ms, live_ms = statistics.median(full), statistics.median(live)
+        render_ms = statistics.median(renders)
         print(
-            f"{points:>9,} {_ms(frame_ms):>10} {_ms(render_ms):>10} {_ms(frame_ms + render_ms):>10}"
+            f"{points:>9,} {_ms(full_ms):>11} {_ms(live_ms):>11} {_ms(render_ms):>9} "
+            f"{_ms(live_ms + render_ms):>12}"
         )
 
 
@@ -203,13 +224,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--metrics", type=int, default=50_000)
     parser.add_argument("--cycles", type=int, default=20)
     args = parser.parse_args(argv)
-    _redraw_table()
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
     server = ctx.Process(target=_serve, args=(child, args.events, args.metrics), daemon=True)
     server.start()
     base_url, key, job_id = parent.recv()
-    print(f"\nfake job {job_id}: {args.events:,} events, {args.metrics:,} metric points")
+    print(f"fake job {job_id}: {args.events:,} events, {args.metrics:,} metric points")
     try:
         with tempfile.TemporaryDirectory() as tmp:
             os.environ.update(OPENAI_BASE_URL=base_url, OPENAI_API_KEY=key)
@@ -220,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         parent.send("stop")
         server.join(timeout=10)
+    print()
+    _redraw_table()
     return 0
 
 

@@ -296,7 +296,8 @@ class FrameCache:
         self._upto = newest
         plotted: list[PlotSeries] = []
         for name, label, style in keys:
-            latest = series.last(name)
+            # count() first: last() scans back over missing points, all n of them if none
+            latest = series.last(name) if series.count(name) else None
             if latest is None:
                 continue
             xs: list[float] = []
