@@ -82,7 +82,7 @@ class LocalServer:
             return
         self.process.terminate()
         try:
-            self.process.wait(15)
+            self.process.wait(40)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(5)

@@ -57,7 +57,9 @@ def test_cancel_stops_training_within_5_seconds(local_server: LocalServer) -> No
     assert wait_for_status(client, nxt.id, {"succeeded", "failed"}).status == "succeeded"
 
 
-def test_pause_then_resume_continues_where_it_stopped(local_server: LocalServer) -> None:
+def test_pause_resume_and_restarts_train_every_step_exactly_once(
+    local_server: LocalServer,
+) -> None:
     client = local_server.client()
     training = client.files.create(file=("p.jsonl", dataset(20)), purpose="fine-tune")
     job = client.fine_tuning.jobs.create(
@@ -70,25 +72,32 @@ def test_pause_then_resume_continues_where_it_stopped(local_server: LocalServer)
     paused = client.fine_tuning.jobs.pause(job.id)
     assert paused.status == "paused"
     paused_at = _wait_for_steps(client, job.id, 1)
-    time.sleep(1.0)
-    assert client.fine_tuning.jobs.retrieve(job.id).status == "paused"
-    assert _wait_for_steps(client, job.id, 1) == paused_at
     with pytest.raises(openai.ConflictError):
         client.fine_tuning.jobs.pause(job.id)
+
+    # A paused job stays paused across a restart, then resumes from its saved state.
+    local_server.restart()
+    client = local_server.client()
+    assert client.fine_tuning.jobs.retrieve(job.id).status == "paused"
+    assert _wait_for_steps(client, job.id, 1) == paused_at
     resumed = client.fine_tuning.jobs.resume(job.id)
     assert resumed.status == "queued"
+    wait_for_status(client, job.id, {"running"})
+    _wait_for_steps(client, job.id, paused_at + 2)
+
+    # Stopping the server while it trains saves the job; it continues at the next start.
+    local_server.restart()
+    client = local_server.client()
     done = wait_for_status(client, job.id, {"succeeded", "failed", "cancelled"})
     assert done.status == "succeeded", done.error
-    steps = [
-        e.data["step"]
-        for e in client.fine_tuning.jobs.list_events(job.id, limit=1000)
-        if e.type == "metrics"
-    ]
-    # Every step trained exactly once: the resumed run went on after the paused step.
-    assert sorted(steps) == list(range(1, 81))
-    messages = [e.message for e in client.fine_tuning.jobs.list_events(job.id, limit=1000)]
+    events = list(client.fine_tuning.jobs.list_events(job.id, limit=1000))
+    steps = [e.data["step"] for e in events if e.type == "metrics"]
+    assert sorted(steps) == list(range(1, 81))  # nothing trained twice, nothing skipped
+    messages = [e.message for e in events]
     assert "Fine-tuning job paused" in messages
-    assert messages.count("Fine-tuning job started") == 2
+    assert "Fine-tuning job resumed, moving job to queued state" in messages
+    assert any(m.startswith("The server stopped; the job was saved") for m in messages)
+    assert messages.count("Fine-tuning job started") == 3
 
 
 def test_chat_answers_while_a_job_trains(local_server: LocalServer) -> None:

@@ -258,7 +258,10 @@ async def _act(request: Request, action: str) -> Response:
     ctx = context(request)
     job_id = request.path_params["job_id"]
     _job_or_404(ctx, job_id)
-    method = {"cancel": ctx.runner.cancel, "pause": ctx.runner.pause}.get(action, ctx.runner.resume)
+    if action == "resume":
+        queued = await anyio.to_thread.run_sync(ctx.runner.resume, job_id)
+        return ok(queued or _job_or_404(ctx, job_id))
+    method = ctx.runner.cancel if action == "cancel" else ctx.runner.pause
     await anyio.to_thread.run_sync(method, job_id)
     return ok(_job_or_404(ctx, job_id))
 

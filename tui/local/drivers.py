@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
 import threading
 import time
 import traceback
@@ -120,6 +121,8 @@ def _child_main(
 ) -> None:
     from tui.local.training.interface import TrainingError, run_training
 
+    # Ctrl-C in the terminal reaches the whole process group; the server decides for the child.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         sink = _ChildSink(db_path, request, cancel, pause)
         outcome = run_training(request, sink)

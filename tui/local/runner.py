@@ -36,6 +36,7 @@ RESTARTED_MESSAGE = (
     "Create a new job to train again."
 )
 PAUSE_WAIT_S = 120.0
+SHUTDOWN_PAUSE_S = 20.0
 
 ModelResolver = Callable[[str], Any]  # base model name -> model directory (raises if unknown)
 
@@ -81,14 +82,35 @@ class JobRunner:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop the loop and the trainer; a job left running is failed on the next start."""
+        """Stop the loop; a running job is paused and queued to continue at the next start.
+
+        If the trainer cannot save in time it is killed, and the next start fails the job."""
         self._stopping.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(10.0)
         with self._lock:
-            if self._run is not None:
-                self._run.kill()
+            run, job_id = self._run, self._run_job
+            self._run, self._run_job = None, None
+        if run is None or job_id is None:
+            return
+        run.request_stop("pause")
+        result = run.result() if run.wait(SHUTDOWN_PAUSE_S) else None
+        if result is None:
+            run.kill()
+            return
+        if result.outcome is not None and result.outcome.status == "paused":
+            self._store.update_job(
+                job_id,
+                status="queued",
+                estimated_finish=None,
+                resume_dir=str(self._settings.job_dir(job_id)),
+            )
+            self._store.add_event(
+                job_id, "The server stopped; the job was saved and continues when it starts again"
+            )
+            return
+        self._finish(job_id, result, cancelled=False)
 
     def wake(self) -> None:
         self._wake.set()
@@ -142,11 +164,15 @@ class JobRunner:
         run.wait(PAUSE_WAIT_S)
         self._reap()
 
-    def resume(self, job_id: str) -> None:
-        if not self._store.transition(job_id, ("paused",), status="queued"):
-            raise self._not_in_state(job_id, "resumed")
-        self._store.add_event(job_id, "Fine-tuning job resumed, moving job to queued state")
+    def resume(self, job_id: str) -> dict[str, Any] | None:
+        """Queue a paused job again; returns the job as queued (before the runner takes it)."""
+        with self._lock:
+            if not self._store.transition(job_id, ("paused",), status="queued"):
+                raise self._not_in_state(job_id, "resumed")
+            self._store.add_event(job_id, "Fine-tuning job resumed, moving job to queued state")
+            job = self._store.get_job(job_id)
         self.wake()
+        return job
 
     def _not_in_state(self, job_id: str, action: str) -> ApiError:
         job = self._store.get_job(job_id)
