@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ COOKBOOK = Path("/work/shared/datasets/openai-cookbook")
 needs_cookbook = pytest.mark.skipif(not COOKBOOK.is_dir(), reason="cookbook datasets not here")
 
 
-def lines_of(ex: list[object]) -> list[bytes]:
+def lines_of(ex: Sequence[object]) -> list[bytes]:
     return [json.dumps(e).encode() for e in ex]
 
 
