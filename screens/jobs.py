@@ -8,6 +8,7 @@ Hand-offs produced (by the job view): `app.pending["chat_model"]`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from datetime import date
@@ -108,7 +109,14 @@ class JobsScreen(ModeScreen):
             self._backoff = min(MAX_BACKOFF, max(ACTIVE_INTERVAL, self._backoff * 2))
             self._next_refresh = time.monotonic() + self._backoff
             connection.report_failure(exc, self._backoff)
-            status.update(f"{describe_error(exc)} — retrying in {self._backoff:.0f}s")
+            offline = ""
+            table = self.query_one(JobTable)
+            if not table.jobs:
+                cached = await asyncio.to_thread(_cached_jobs, connection.profile.cache_key)
+                if cached:
+                    table.set_jobs([JobRow.from_job(job) for job in cached])
+                    offline = f" · showing {len(cached)} cached jobs"
+            status.update(f"{describe_error(exc)} — retrying in {self._backoff:.0f}s{offline}")
             return
         connection.report_success()
         self._backoff = 0.0
@@ -202,6 +210,20 @@ async def _list_jobs(service: JobsService, limit: int = 100) -> list[JobInfo]:
             break
         after = page.last_id
     return jobs
+
+
+def _cached_jobs(profile_key: str) -> list[JobInfo]:
+    """Jobs seen before with this profile (the SQLite cache), for when the backend is down."""
+    from tui.services.cache import Cache, CacheError
+
+    try:
+        cache = Cache()
+    except CacheError:
+        return []
+    try:
+        return cache.cached_jobs(profile_key)
+    finally:
+        cache.close()
 
 
 def copy_text(screen: ModeScreen, text: str, what: str) -> None:

@@ -277,3 +277,50 @@ async def test_copy_never_crashes(fake_openai: FakeOpenAI, tmp_path: Path) -> No
         await pilot.press("y")
         await pilot.pause()
         assert isinstance(app.screen, JobDetailScreen)
+
+
+async def test_a_finished_job_reopens_from_the_cache_while_the_backend_is_down(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    from tui.widgets.job_table import JobTable
+
+    job_id = fake_openai.add_job()
+    fake_openai.run_to_end(job_id)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_job(pilot, app, job_id)
+        await wait_until(pilot, lambda: len(checkpoint_models(app)) == 2)
+        await pilot.press("escape")
+        # The backend goes down: every request now fails.
+        fake_openai.fail_next(503, count=10_000)
+        table = app.screen.query_one(JobTable)
+        table.move_cursor(row=table.get_row_index(job_id))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, JobDetailScreen))
+        await wait_until(pilot, lambda: "succeeded" in header_text(app))
+        assert "20 points" in chart_text(app)
+        assert len(checkpoint_models(app)) == 2
+        assert "retrying" not in header_text(app)  # nothing left to fetch: it stays offline
+
+
+async def test_the_list_falls_back_to_cached_jobs_when_the_backend_is_down(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    from screens.jobs import JobsScreen
+    from tests.app.jobs_helpers import go_to_jobs, row_text
+
+    job_id = fake_openai.add_job()
+    fake_openai.run_to_end(job_id)
+    first = make_app(tmp_path)
+    async with first.run_test(size=(120, 40)) as pilot:
+        await open_job(pilot, first, job_id)  # fills the cache
+        await wait_until(pilot, lambda: "succeeded" in header_text(first))
+    fake_openai.fail_next(503, count=10_000)
+    second = make_app(tmp_path)
+    async with second.run_test(size=(120, 40)) as pilot:
+        table = await go_to_jobs(pilot, second)
+        await wait_until(pilot, lambda: job_id in table.rows)
+        assert "succeeded" in row_text(table, job_id)
+        screen = second.screen
+        assert isinstance(screen, JobsScreen)
+        assert "cached jobs" in str(screen.query_one("#jobs-status").render())
