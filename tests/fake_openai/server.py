@@ -430,9 +430,14 @@ class _Handler(BaseHTTPRequestHandler):
                 self._drop()
                 return
             headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
-            kind = "rate_limit_exceeded" if fault.status == 429 else "server_error"
+            if fault.status == 429:
+                code, kind = "rate_limit_exceeded", "requests"
+            elif fault.status >= 500:
+                code, kind = "server_error", "server_error"
+            else:
+                code, kind = None, "invalid_request_error"
             self._send_error(
-                HTTPError(fault.status, f"Injected {fault.status}", kind, None, kind), headers
+                HTTPError(fault.status, f"Injected {fault.status}", code, None, kind), headers
             )
             return
         try:

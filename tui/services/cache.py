@@ -54,6 +54,8 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 class CacheError(ServiceError):
     """The cache file cannot be used (the app keeps working without it)."""
 
+    title = "Cache unavailable"
+
 
 @dataclass(frozen=True)
 class CachedJob:

@@ -48,6 +48,8 @@ OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 class ConnectionUnavailable(ServiceError):
     """The profile cannot produce a client (no key, local server cannot run…)."""
 
+    title = "No connection"
+
 
 @dataclass(frozen=True)
 class ConnectionHealth:

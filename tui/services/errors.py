@@ -13,6 +13,7 @@ services' own errors (`ProfileError`, `LocalServerUnavailable`, `UploadError`) a
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -32,8 +33,11 @@ class UserMessage:
 
 
 class ServiceError(Exception):
-    """Base of the errors this layer raises itself; the message is already user-facing."""
+    """Base of the errors this layer raises itself; the message is already user-facing.
+    Subclasses may set `title` (else it is made from the class name: FileActionError →
+    "File action error")."""
 
+    title: str = ""
     hint: str = ""
 
     def __init__(self, message: str, hint: str = "") -> None:
@@ -149,9 +153,7 @@ def _describe(exc: BaseException) -> UserMessage:
             "Settings problem", str(exc), "fix the settings file or the environment and restart"
         )
     if isinstance(exc, ServiceError):
-        return UserMessage(
-            type(exc).__name__.replace("Error", " error").strip(), str(exc), exc.hint
-        )
+        return UserMessage(exc.title or _words(type(exc).__name__), str(exc), exc.hint)
     openai = sys.modules.get("openai")
     if openai is not None:
         if isinstance(exc, openai.APITimeoutError):
@@ -183,3 +185,9 @@ def _describe(exc: BaseException) -> UserMessage:
     if isinstance(exc, OSError):
         return UserMessage("System error", exc.strerror or str(exc))
     return UserMessage("Unexpected error", f"{type(exc).__name__}: {exc}")
+
+
+def _words(class_name: str) -> str:
+    """`FileActionError` → "File action error"."""
+    words = re.findall(r"[A-Z][a-z0-9]*|[a-z0-9]+", class_name) or [class_name]
+    return " ".join([words[0]] + [w.lower() for w in words[1:]])

@@ -41,6 +41,8 @@ _B64 = re.compile(rb"^[A-Za-z0-9+/]+={0,2}$")
 class JobSpecError(ServiceError):
     """A job request that would be rejected; the message names the field."""
 
+    title = "Invalid job settings"
+
 
 @dataclass(frozen=True)
 class JobPage:

@@ -54,6 +54,8 @@ INSTALL_HINT = "install ft-tui[local] or set OPENAI_API_KEY"
 class LocalServerUnavailable(ServiceError):
     """The embedded server cannot run here (missing extra) or failed to start."""
 
+    title = "Local server unavailable"
+
 
 @dataclass(frozen=True)
 class ServerInfo:

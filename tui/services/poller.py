@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 class ResponseError(ServiceError):
     """The server answered with something that is not the API's shape."""
 
+    title = "Unexpected answer from the server"
+
 
 @dataclass(frozen=True)
 class JobUpdate:

@@ -36,6 +36,8 @@ Purpose = Literal["fine-tune", "batch", "assistants", "vision", "user_data", "ev
 class UploadError(ServiceError):
     """The file cannot be uploaded as it is; the message says why."""
 
+    title = "Cannot upload"
+
 
 @dataclass(frozen=True)
 class UploadProgress:
