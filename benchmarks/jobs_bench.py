@@ -63,8 +63,10 @@ async def _follow(
     os.environ["FT_TUI_CONFIG_DIR"] = str(workdir / "config")
     os.environ.pop("FT_TUI_PROFILE", None)
     cache = Cache(workdir / "cache.sqlite")
+    connection = connection_for()
+    await connection.client()  # import openai and build the client outside the timings
     poller = JobPoller(
-        connection_for(),
+        connection,
         job_id,
         cache=cache,
         page_size=args.page_size,
@@ -95,7 +97,7 @@ async def _follow(
     )
     print(f"kept in memory: {len(poller.events)} events, {len(poller.metrics)} metric points")
 
-    reopened = JobPoller(connection_for(), job_id, cache=Cache(workdir / "cache.sqlite"))
+    reopened = JobPoller(connection, job_id, cache=Cache(workdir / "cache.sqlite"))
     start = time.perf_counter()
     cached = await reopened.open_cached()
     took = time.perf_counter() - start
@@ -115,7 +117,7 @@ async def _follow(
     # Peak memory of a cold open and of following, measured apart (tracemalloc slows Python).
     tracemalloc.start()
     fresh = JobPoller(
-        connection_for(),
+        connection,
         job_id,
         page_size=args.page_size,
         history_page_size=args.history_page_size,
