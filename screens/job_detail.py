@@ -42,7 +42,7 @@ MAX_BACKOFF = 60.0
 ACTIONS = {
     # action: (verb shown, statuses it applies to, danger)
     "cancel": ("Cancel", frozenset({"validating_files", "queued", "running", "paused"}), True),
-    "pause": ("Pause", frozenset({"running", "queued"}), False),
+    "pause": ("Pause", frozenset({"running"}), False),
     "resume": ("Resume", frozenset({"paused"}), False),
 }
 

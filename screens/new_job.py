@@ -76,7 +76,10 @@ def model_options(server_models: list[str], local: bool) -> list[tuple[str, str]
     listed = [m for m in server_models if m not in table]
     if not local:
         listed = [m for m in listed if m.startswith("ft:")]  # continue training a fine-tune
-    served = [(f"{m} · on server", m) for m in sorted(listed)]
+    # Base models before fine-tunes: the first one is the form's default.
+    served = [
+        (f"{m} · on server", m) for m in sorted(listed, key=lambda m: (m.startswith("ft:"), m))
+    ]
     return served + catalog if local else catalog + served
 
 
@@ -94,8 +97,8 @@ class NewJobScreen(Screen[str | None]):
     ]
     DEFAULT_CSS = """
     NewJobScreen #form { height: 1fr; padding: 0 1; }
-    NewJobScreen .field { height: auto; }
-    NewJobScreen .field Label { width: 17; padding: 1 1 0 0; }
+    NewJobScreen .field { height: auto; margin-bottom: 1; }
+    NewJobScreen .field Label { width: 17; padding: 0 1 0 0; }
     NewJobScreen .field Input, NewJobScreen .field Select { width: 1fr; }
     NewJobScreen #form-problems { color: $error; height: auto; }
     NewJobScreen #estimate { height: auto; padding: 0 0 1 0; }
@@ -116,7 +119,7 @@ class NewJobScreen(Screen[str | None]):
         with VerticalScroll(id="form"):
             with Horizontal(classes="field"):
                 yield Label("Base model")
-                yield Select[str]([], prompt="loading models…", id="model")
+                yield Select[str]([], prompt="loading models…", id="model", compact=True)
             with Horizontal(classes="field"):
                 yield Label("Method")
                 yield Select[str](
@@ -124,6 +127,7 @@ class NewJobScreen(Screen[str | None]):
                     value="supervised",
                     allow_blank=False,
                     id="method",
+                    compact=True,
                 )
             for name in TEXT_FIELDS:
                 with Horizontal(classes="field", id=f"field-{name}"):
@@ -133,6 +137,7 @@ class NewJobScreen(Screen[str | None]):
                         placeholder=PLACEHOLDERS[name],
                         id=name,
                         max_length=64 if name == "suffix" else 0,
+                        compact=True,
                     )
             yield Static("", id="form-problems", markup=False)
             yield Static(
