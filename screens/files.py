@@ -58,20 +58,25 @@ FILES_ONLY = {"preview", "download", "upload", "purpose"}
 MODELS_ONLY = {"chat", "kind"}
 
 
+def _key(key: str, action: str, description: str, name: str, tooltip: str) -> Binding:
+    return Binding(key, action, description, id=f"files.{name}", tooltip=tooltip)
+
+
 class FilesScreen(ModeScreen):
     MODE = "files"
     BINDINGS = [
-        Binding("f", "tab('files-tab')", "Files", id="files.tab_files"),
-        Binding("m", "tab('models-tab')", "Models", id="files.tab_models"),
-        Binding("r", "refresh", "Refresh", id="files.refresh"),
-        Binding("v", "preview", "Preview", id="files.preview"),
-        Binding("d", "download", "Download", id="files.download"),
-        Binding("u", "upload", "Upload", id="files.upload"),
-        Binding("p", "purpose", "Purpose", id="files.purpose"),
-        Binding("c", "chat", "Chat", id="files.chat"),
-        Binding("k", "kind", "Kind", id="files.kind"),
-        Binding("y", "copy_id", "Copy id", id="files.copy_id"),
-        Binding("x,delete", "delete", "Delete", id="files.delete"),
+        _key("f", "tab('files-tab')", "Files", "tab_files", "Show the remote files"),
+        _key("m", "tab('models-tab')", "Models", "tab_models", "Show models and checkpoints"),
+        _key("r", "refresh", "Refresh", "refresh", "Reload the files or models"),
+        _key("v", "preview", "Preview", "preview", "First lines of the selected file (Enter)"),
+        _key("d", "download", "Download", "download", "Save the selected file locally"),
+        _key("u", "upload", "Upload", "upload", "Lint and upload a local JSONL dataset"),
+        _key("p", "purpose", "Purpose", "purpose", "Show only files of the next purpose"),
+        _key("c", "chat", "Chat", "chat", "Chat with the selected model (Enter)"),
+        _key("k", "kind", "Kind", "kind", "All models, fine-tuned only, or base only"),
+        _key("y", "copy_id", "Copy id", "copy_id", "Copy the selected id (OSC 52)"),
+        _key("x", "delete", "Delete", "delete", "Delete the selected file or fine-tuned model"),
+        Binding("delete", "delete", "", id="files.delete_key", show=False),
         Binding("escape", "close_preview", "Close preview", id="files.close_preview", show=False),
     ]
     DEFAULT_CSS = """
