@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 from datetime import date
+from pathlib import Path
 
 import openai
 import pytest
 
 from tests.fake_openai import FakeOpenAI
+from tui.services.cache import Cache
 from tui.services.connection import connection_for
 from tui.services.errors import describe_error
 from tui.services.jobs import JobSpec, JobSpecError, JobsService, decode_result_content
@@ -135,3 +137,16 @@ async def test_models_with_days_left_and_health(fake_openai: FakeOpenAI) -> None
     with pytest.raises(openai.AuthenticationError):
         await JobsService(conn).models()
     assert conn.health.label().startswith("down: Authentication failed")
+
+
+async def test_listed_jobs_are_remembered_for_offline_use(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    ids = [fake_openai.add_job() for _ in range(3)]
+    jobs = JobsService(connection_for(), Cache(tmp_path / "c.sqlite"))
+    assert jobs.cached_jobs() == []
+    await jobs.list_jobs()
+    fake_openai.stop()
+    offline = JobsService(connection_for(), Cache(tmp_path / "c.sqlite"))
+    assert [j.id for j in offline.cached_jobs()] == ids[::-1]
+    assert offline.cached_jobs()[0].status == "validating_files"

@@ -225,7 +225,8 @@ class Cache:
         """Jobs seen before with this profile, newest first: the offline job list."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT json FROM jobs WHERE profile=? ORDER BY created_at DESC LIMIT ?",
+                "SELECT json FROM jobs WHERE profile=? "
+                "ORDER BY created_at DESC, job_id DESC LIMIT ?",
                 (profile, limit),
             ).fetchall()
         return [JobInfo.from_wire(orjson.loads(blob)) for (blob,) in rows]

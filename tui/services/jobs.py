@@ -1,8 +1,9 @@
 """Fine-tuning jobs over `AsyncOpenAI`: list, retrieve, create, cancel/pause/resume, checkpoints,
 result files and models. Returns the plain types of `job_types`.
 
-    jobs = JobsService(app.connection)
+    jobs = JobsService(app.connection, cache)               # cache optional (tui.services.cache)
     page = await jobs.list_jobs(limit=20)                   # JobPage(jobs, has_more, last_id)
+    offline = jobs.cached_jobs()                            # what the cache remembers
     more = await jobs.list_jobs(after=page.last_id)
     job = await jobs.create(JobSpec(model="gpt-4o-mini-2024-07-18", training_file="file-…",
                                     suffix="recipes", hyperparameters={"n_epochs": 3}))
@@ -18,6 +19,7 @@ raise `JobSpecError` before anything is sent.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import re
@@ -31,6 +33,7 @@ from tui.services.job_types import CheckpointInfo, EventInfo, JobInfo, ModelInfo
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
+    from tui.services.cache import Cache
     from tui.services.connection import Connection
 
 T = TypeVar("T")
@@ -138,8 +141,15 @@ def decode_result_content(content: bytes) -> bytes:
 
 
 class JobsService:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, cache: Cache | None = None) -> None:
         self.connection = connection
+        self.cache = cache
+
+    def cached_jobs(self, limit: int = 200) -> list[JobInfo]:
+        """Jobs listed or followed before with this profile (newest first): the offline list."""
+        if self.cache is None:
+            return []
+        return self.cache.cached_jobs(self.connection.profile.cache_key, limit)
 
     async def _call(self, fn: Callable[[AsyncOpenAI], Awaitable[T]]) -> T:
         client = await self.connection.client()
@@ -161,7 +171,15 @@ class JobsService:
             page = await client.fine_tuning.jobs.list(**kwargs)
             return JobPage([JobInfo.from_sdk(j) for j in page.data], bool(page.has_more))
 
-        return await self._call(call)
+        result = await self._call(call)
+        if self.cache is not None and result.jobs:
+            await asyncio.to_thread(self._remember, result.jobs)
+        return result
+
+    def _remember(self, jobs: list[JobInfo]) -> None:
+        assert self.cache is not None
+        for job in jobs:
+            self.cache.save_job(self.connection.profile.cache_key, job)
 
     async def retrieve(self, job_id: str) -> JobInfo:
         return await self._call(
