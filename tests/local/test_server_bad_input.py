@@ -12,7 +12,7 @@ import openai
 import pytest
 
 from tests.local.conftest import API_KEY, TINY, LocalServer, dataset, wait_for_status
-from tests.local.schemas import validate
+from tests.local.schemas import raw_json, validate
 
 
 def _request(
@@ -107,7 +107,7 @@ def test_oversized_upload_is_413_and_leaves_nothing(shared_server: LocalServer) 
     client = shared_server.client()
     before = {f.id for f in client.files.list()}
     with pytest.raises(openai.APIStatusError) as error:
-        client.files.create(file=("big.jsonl", b"x" * (64 * 1024 + 1)), purpose="fine-tune")
+        client.files.create(file=("big.jsonl", b"x" * (4 * 1024 * 1024)), purpose="fine-tune")
     assert error.value.status_code == 413
     assert "too large" in error.value.message
     assert {f.id for f in client.files.list()} == before
@@ -287,3 +287,41 @@ def test_bad_training_files_fail_the_job_with_openai_codes(shared_server: LocalS
         client.fine_tuning.jobs.cancel(job.id)
     with pytest.raises(openai.ConflictError):
         client.fine_tuning.jobs.resume(job.id)
+
+
+def test_expiring_uploads_are_checked_and_dated(shared_server: LocalServer) -> None:
+    client = shared_server.client()
+    dated = client.files.create(
+        file=("e.jsonl", dataset(10)),
+        purpose="fine-tune",
+        expires_after={"anchor": "created_at", "seconds": 3600},
+    )
+    assert dated.expires_at is not None and dated.expires_at - dated.created_at in (3600, 3601)
+    with pytest.raises(openai.BadRequestError) as error:
+        client.files.create(
+            file=("e.jsonl", dataset(10)),
+            purpose="fine-tune",
+            expires_after={"anchor": "created_at", "seconds": 10},
+        )
+    assert error.value.body["param"] == "expires_after"  # type: ignore[index]
+
+
+def test_oversized_json_bodies_are_413(shared_server: LocalServer) -> None:
+    huge = b'{"model": "' + b"x" * (16 * 1024 * 1024 + 10) + b'"}'
+    status, body = _request(shared_server, "POST", "/chat/completions", huge)
+    assert _error(status, body, 413)["code"] == "request_too_large"
+
+
+def test_failed_jobs_and_file_lists_match_the_spec(shared_server: LocalServer) -> None:
+    client = shared_server.client()
+    few = client.files.create(file=("few.jsonl", dataset(2)), purpose="fine-tune")
+    job = client.fine_tuning.jobs.create(model=TINY, training_file=few.id)
+    wait_for_status(client, job.id, {"failed"})
+    validate(raw_json(client.fine_tuning.jobs.with_raw_response.retrieve(job.id)), "FineTuningJob")
+    validate(
+        raw_json(client.fine_tuning.jobs.with_raw_response.list()),
+        ("ListPaginatedFineTuningJobsResponse"),
+    )
+    validate(raw_json(client.files.with_raw_response.list()), "ListFilesResponse")
+    validate(raw_json(client.files.with_raw_response.delete(few.id)), "DeleteFileResponse")
+    validate(raw_json(client.models.with_raw_response.retrieve(TINY)), "Model")

@@ -124,6 +124,8 @@ def test_one_job_trains_at_a_time_and_queued_jobs_can_be_cancelled(
     wait_for_status(client, first.id, {"running"})
     time.sleep(1.0)
     assert client.fine_tuning.jobs.retrieve(second.id).status == "queued"
+    with pytest.raises(openai.ConflictError):  # its training file is still needed
+        client.files.delete(first.training_file)
     assert client.fine_tuning.jobs.cancel(second.id).status == "cancelled"
     client.fine_tuning.jobs.cancel(first.id)
 

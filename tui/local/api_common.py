@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from tui.local.context import ServerContext
-from tui.local.errors import bad_request
+from tui.local.errors import ApiError, bad_request
 
 INVALID_JSON = (
     "We could not parse the JSON body of your request. The local server expects a JSON object "
@@ -26,8 +26,19 @@ def ok(body: dict[str, Any]) -> JSONResponse:
     return JSONResponse(body)
 
 
+MAX_JSON_BYTES = 16 * 1024 * 1024
+
+
 async def json_object(request: Request) -> dict[str, Any]:
-    raw = await request.body()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():  # read to the end even when too large (see drain)
+        size += len(chunk)
+        if size <= MAX_JSON_BYTES:
+            chunks.append(chunk)
+    if size > MAX_JSON_BYTES:
+        raise _json_too_large()
+    raw = b"".join(chunks)
     if not raw.strip():
         raise bad_request("The request body is empty; expected a JSON object.")
     try:
@@ -37,6 +48,22 @@ async def json_object(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise bad_request("The request body must be a JSON object.")
     return body
+
+
+async def drain(request: Request) -> None:
+    """Read and drop the rest of a body: answering before the client has sent it all resets
+    the connection, and the client then sees a network error (and retries) instead of ours."""
+    try:
+        async for _ in request.stream():
+            pass
+    except RuntimeError:  # Starlette: "Stream consumed", nothing left to read
+        return
+
+
+def _json_too_large() -> ApiError:
+    return ApiError(
+        413, f"The JSON body is larger than {MAX_JSON_BYTES} bytes.", code="request_too_large"
+    )
 
 
 def query_limit(request: Request, default: int, maximum: int) -> int:

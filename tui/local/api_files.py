@@ -17,7 +17,15 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from tui.local import ids
-from tui.local.api_common import bad_cursor, context, cursor_page, ok, query_after, query_limit
+from tui.local.api_common import (
+    bad_cursor,
+    context,
+    cursor_page,
+    drain,
+    ok,
+    query_after,
+    query_limit,
+)
 from tui.local.context import ServerContext
 from tui.local.errors import ApiError, bad_request, conflict, not_found
 
@@ -119,11 +127,9 @@ async def create_file(request: Request) -> Response:
     content_type, options = parse_options_header(request.headers.get("content-type"))
     boundary = options.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
+        await drain(request)
         raise bad_request("Uploads must be sent as multipart/form-data with a 'file' part.")
-    declared = request.headers.get("content-length")
     limit = ctx.settings.max_upload_bytes
-    if declared and declared.isdigit() and int(declared) > limit + MAX_FIELD_BYTES * 4:
-        raise _too_large(limit)
     file_id = ids.file_id()
     partial = ctx.settings.files_dir / f".{file_id}.partial"
     upload = _UploadParser(partial, limit)
@@ -137,8 +143,10 @@ async def create_file(request: Request) -> Response:
         parser.finalize()
         record = _register(ctx, upload, file_id, partial)
     except ApiError:
+        await drain(request)
         raise
     except Exception as exc:  # a malformed multipart body
+        await drain(request)
         raise bad_request(f"Could not read the multipart upload: {exc}") from None
     finally:
         upload.close()

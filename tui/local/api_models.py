@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tui.local.api_common import context, ok
+from tui.local.base_models import bundled_gguf
 from tui.local.context import ServerContext
 from tui.local.errors import ApiError, not_found
 
@@ -30,11 +31,21 @@ def model_not_found(model_id: str) -> ApiError:
     )
 
 
+def _base_created(ctx: ServerContext, name: str) -> int:
+    """When the model's files were made (without converting the bundled model to find out)."""
+    source = ctx.settings.extra_models.get(name)
+    path = source / "config.json" if source is not None else bundled_gguf()
+    try:
+        return int(path.stat().st_mtime) if path is not None else 0
+    except OSError:
+        return 0
+
+
 def _base_object(ctx: ServerContext, name: str) -> dict[str, Any]:
     return {
         "id": name,
         "object": "model",
-        "created": 0,
+        "created": _base_created(ctx, name),
         "owned_by": OWNER,
         "shutdown_date": None,
         "parent": None,
