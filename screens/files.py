@@ -37,6 +37,7 @@ from tui.services.files import (
 from tui.services.files import explain_error as explain
 from tui.services.model_inventory import (
     BASE,
+    CHECKPOINT,
     FINE_TUNED,
     ModelEntry,
     ModelInventory,
@@ -294,6 +295,8 @@ class FilesScreen(ModeScreen):
             entry = self.query_one(ModelsTable).selected_model
             if entry is None:
                 self.notify("No model selected", severity="warning")
+            elif not entry.served:
+                self.notify(NOT_SERVED, title="Model not served", severity="warning")
             elif not entry.deletable:
                 self.notify(_NOT_DELETABLE[entry.kind], title="Cannot delete", severity="warning")
             else:
@@ -407,9 +410,13 @@ class FilesScreen(ModeScreen):
 
     @work(exclusive=True, group="models-chat", exit_on_error=False, description="Open chat")
     async def open_chat(self, entry: ModelEntry) -> None:
+        if not entry.served:
+            self.notify(NOT_SERVED, title="Model not served", severity="warning")
+            return
         try:
             client = await self._client()
-            await client.models.retrieve(entry.id)
+            if entry.kind != CHECKPOINT:  # some backends serve checkpoints without listing them
+                await client.models.retrieve(entry.id)
         except Exception as exc:
             status = getattr(exc, "status_code", None)
             if status == 404:
@@ -480,6 +487,10 @@ class _Progress:
 
 
 _UPLOAD_HELP = "A JSONL dataset; it is linted first: errors block the upload, warnings are shown."
+NOT_SERVED = (
+    "Its job succeeded, but the server does not serve it yet: a new fine-tuned model can take a"
+    " few minutes to appear. Press r to refresh."
+)
 _NOT_DELETABLE = {
     BASE: "Base models belong to the provider; only your fine-tuned models can be deleted.",
     "checkpoint": "Checkpoints are kept with their job; delete the fine-tuned model instead.",

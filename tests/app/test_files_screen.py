@@ -331,6 +331,15 @@ async def test_a_model_not_served_yet_is_explained_and_chat_stays_closed(
     assert session.app.current_mode == "files"
     assert "chat_model" not in session.app.pending
 
+    model = str(fake_openai.job(job_id).data["fine_tuned_model"])
+    fake_openai.state.deleted_models.add(model)  # the job succeeded; the model is not listed yet
+    await session.pilot.press("r")
+    await session.until(lambda: session.models.row_text(0)[2] == "not served yet")
+    session.toasts.clear()
+    await session.pilot.press("c")
+    await session.until(lambda: session.toasted("Model not served"))
+    assert session.toasted("Press r to refresh") and session.app.current_mode == "files"
+
 
 async def test_only_jsonl_files_are_offered_for_fine_tuning(
     session: Session, fake_openai: FakeOpenAI, tmp_path: Path

@@ -153,3 +153,18 @@ async def test_azure_deprecation_dates_become_shutdown_dates() -> None:
     assert tuned is not None and tuned.inherited_date
     assert tuned.shutdown_date == date(2027, 1, 14)
     assert inventory.notes  # the job column is partial, and the user is told
+
+
+async def test_a_just_finished_model_the_server_does_not_list_yet_is_shown_as_coming(
+    fake_openai: FakeOpenAI, client: openai.AsyncOpenAI
+) -> None:
+    job_id = fake_openai.add_job()
+    fake_openai.run_to_end(job_id)
+    model = str(fake_openai.job(job_id).data["fine_tuned_model"])
+    fake_openai.state.deleted_models.add(model)  # finished, but not listed (yet)
+    entry = (await ModelInventoryService(client).load()).find(model)
+    assert entry is not None and not entry.served and entry.job_id == job_id
+    assert not entry.deletable
+
+    fake_openai.job(job_id).data["finished_at"] -= 2 * 3600  # long gone: a deleted model
+    assert (await ModelInventoryService(client).load()).find(model) is None

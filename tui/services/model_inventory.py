@@ -10,6 +10,7 @@ date, so they inherit it when they carry none themselves.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ BASE = "base"
 FINE_TUNED = "fine-tuned"
 CHECKPOINT = "checkpoint"
 AZURE_FT_MARK = ".ft-"
+UNSERVED_WINDOW = 3600  # seconds after a job's success during which a missing model is "coming"
 _JOB_KEYS = ("fine_tuning_job_id", "job_id", "job")
 _BASE_KEYS = ("parent", "root", "base_model")
 
@@ -38,10 +40,12 @@ class ModelEntry:
     shutdown_date: date | None = None
     inherited_date: bool = False
     step: int | None = None
+    served: bool = True
+    """False for the model of a job that just succeeded but is not listed by the server yet."""
 
     @property
     def deletable(self) -> bool:
-        return self.kind == FINE_TUNED
+        return self.kind == FINE_TUNED and self.served
 
     def days_left(self, today: date) -> int | None:
         return None if self.shutdown_date is None else (self.shutdown_date - today).days
@@ -120,6 +124,8 @@ class _JobFacts:
     base_of_model: dict[str, str] = field(default_factory=dict)
     succeeded: list[tuple[str, str]] = field(default_factory=list)
     """(job id, fine-tuned model) of succeeded jobs, newest first."""
+    finished_at: dict[str, int] = field(default_factory=dict)
+    """Fine-tuned model -> when its job finished."""
 
 
 class ModelInventoryService:
@@ -142,6 +148,7 @@ class ModelInventoryService:
         by_checkpoint = {c.id: c for c in checkpoints}
         entries = [_with_checkpoint(self._entry(m, facts), by_checkpoint) for m in raw]
         entries += [c for c in checkpoints if c.id not in listed]
+        entries += _not_served_yet(facts, listed, time.time())
         inventory.entries = _inherit_dates(entries)
         inventory.entries = _ordered(inventory.entries)
         return inventory
@@ -186,6 +193,7 @@ class ModelInventoryService:
                         facts.base_of_model[model] = job.model
                         if job.status == "succeeded":
                             facts.succeeded.append((job.id, model))
+                            facts.finished_at[model] = int(job.finished_at or 0)
                 seen += len(page.data)
                 if not page.data or not getattr(page, "has_more", False):
                     break
@@ -224,6 +232,24 @@ class ModelInventoryService:
     async def delete(self, model_id: str) -> bool:
         result = await self.client.models.delete(model_id)
         return bool(getattr(result, "deleted", True))
+
+
+def _not_served_yet(facts: _JobFacts, listed: set[str], now: float) -> list[ModelEntry]:
+    """Models of jobs that succeeded within `UNSERVED_WINDOW` but are not listed yet: a new
+    fine-tune can take minutes to be served. Older absences are deleted models, not shown."""
+    return [
+        ModelEntry(
+            id=model,
+            kind=FINE_TUNED,
+            owned_by="",
+            created=facts.finished_at.get(model, 0),
+            base=base_of(model) or facts.base_of_model.get(model),
+            job_id=job_id,
+            served=False,
+        )
+        for job_id, model in facts.succeeded
+        if model not in listed and now - facts.finished_at.get(model, 0) <= UNSERVED_WINDOW
+    ]
 
 
 def _with_checkpoint(entry: ModelEntry, checkpoints: dict[str, ModelEntry]) -> ModelEntry:

@@ -122,7 +122,9 @@ class ModelsTable(DataTable[str | Text]):
     def _cells(self, entry: ModelEntry) -> tuple[str | Text, ...]:
         indent = "  ↳ " if entry.kind == CHECKPOINT else ""
         name = Text(indent, style="dim") + shorten_middle(entry.id, self._name_width - len(indent))
-        kind = entry.kind if entry.step is None else f"ckpt {entry.step}"
+        kind = Text(entry.kind if entry.step is None else f"ckpt {entry.step}")
+        if not entry.served:
+            kind = Text("not served yet", style="yellow")
         return (
             name,
             days_left_text(entry, self._today),
