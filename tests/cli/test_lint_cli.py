@@ -181,3 +181,12 @@ def test_large_file_uses_the_pool_and_matches(tmp_path: Path) -> None:
     rc2, two = lint_json(str(path), "--workers", "2")
     assert rc1 == rc2 == 0
     assert one["estimate"] == two["estimate"] and one["counts_by_rule"] == two["counts_by_rule"]
+
+
+def test_rules_listing_documents_ids_and_cookbook_keys() -> None:
+    out = lint("--rules")
+    assert out.returncode == 0
+    assert "missing_messages" in out.stdout and "[cookbook: missing_messages_list]" in out.stdout
+    assert "message_missing_role" in out.stdout and "message_missing_key" in out.stdout
+    missing = lint()
+    assert missing.returncode == 2 and "give a FILE" in missing.stderr

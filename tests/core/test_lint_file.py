@@ -212,3 +212,24 @@ def test_fifty_megabyte_line_is_checked(tmp_path: Path) -> None:
     assert report.examples == 1 and report.counts_by_rule["too_many_tokens"] == 1
     assert report.stats.total_tokens.max is not None
     assert report.stats.total_tokens.max > 10_000_000
+
+
+def test_file_size_and_image_count_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tui.core.lint import report as report_module
+
+    path = write_jsonl(tmp_path / "t.jsonl", good_examples(10))
+    size = path.stat().st_size
+    monkeypatch.setattr(report_module, "FILES_API_MAX_BYTES", size - 1)
+    warned = lint_path(path)
+    assert warned.counts_by_rule == {"file_too_large_for_files_api": 1}
+    assert not warned.has_errors
+    monkeypatch.setattr(report_module, "UPLOADS_API_MAX_BYTES", size - 1)
+    assert lint_path(path).counts_by_rule == {"file_too_large": 1}
+    monkeypatch.setattr(report_module, "MAX_IMAGE_EXAMPLES", 1)
+    image = {"type": "image_url", "image_url": {"url": "https://example.com/x.png"}}
+    with_images = [
+        {"messages": [{"role": "user", "content": [image]}, {"role": "assistant", "content": "A"}]}
+    ] * 2
+    report = lint_path(write_jsonl(tmp_path / "i.jsonl", good_examples(10) + with_images))
+    assert "too_many_image_examples" in report.counts_by_rule
+    assert report.stats.image_examples == 2

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", metavar="FILE", help="training file (JSONL)")
+    parser.add_argument("file", metavar="FILE", nargs="?", help="training file (JSONL)")
     parser.add_argument(
         "--model",
         metavar="M",
@@ -31,6 +31,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--show", type=int, default=3, metavar="N", help="example lines shown per rule (default 3)"
     )
+    parser.add_argument(
+        "--rules", action="store_true", help="list every rule (id, severity, cookbook key, fix)"
+    )
+
+
+def _print_rules(out: TextIO) -> None:
+    from tui.core.rules import RULES
+
+    for rule in RULES.values():
+        cookbook = f"  [cookbook: {rule.cookbook}]" if rule.cookbook else ""
+        print(f"{rule.id:<32} {rule.severity:<8} {rule.title}{cookbook}", file=out)
+        print(f"{'':<41} fix: {rule.hint}", file=out)
 
 
 def _fmt_num(value: float | None) -> str:
@@ -141,6 +153,12 @@ def run(args: argparse.Namespace) -> int:
     from tui.core.lint import LintFailed, lint_path
     from tui.core.tokens import TokenizerDataError
 
+    if args.rules:
+        _print_rules(sys.stdout)
+        return 0
+    if args.file is None:
+        print("ft-tui lint: give a FILE to check (or --rules to list the rules)", file=sys.stderr)
+        return 2
     if args.workers is not None and args.workers < 1:
         print("ft-tui lint: --workers must be at least 1", file=sys.stderr)
         return 2
