@@ -1,0 +1,250 @@
+"""The frame the dataset tool dialogs share (Convert, Split, Fix; see `dataset_tools`).
+
+A form on top, a live preview of what will be written, a progress bar and a status line. The
+preview refreshes shortly after any field changes; Enter writes, Escape cancels a running job or
+closes the dialog. All file work runs in thread workers; bad input shows in the status line and
+never closes the dialog. The dialog dismisses with a typed result once something was written,
+or None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.timer import Timer
+from textual.widgets import Button, Checkbox, Input, ProgressBar, Select, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from tui.core.tools.errors import Cancelled, ToolError
+from tui.core.tools.progress import ProgressCallback
+
+R = TypeVar("R")
+T = TypeVar("T")
+PREVIEW_DELAY = 0.25  # seconds of quiet typing before the preview is recomputed
+
+
+class ToolDialog(ModalScreen[R | None], Generic[R]):
+    """Subclasses compose `compose_form`, and implement `make_preview` and `make_job`."""
+
+    TITLE_TEXT = ""
+    BINDINGS = [
+        Binding("escape", "close", "Cancel / close", id="tools.close"),
+        Binding("f5", "preview", "Refresh preview", id="tools.preview"),
+    ]
+    DEFAULT_CSS = """
+    ToolDialog > .dialog { width: 100; max-width: 95%; max-height: 95%; }
+    ToolDialog .form { height: auto; }
+    ToolDialog .row { height: auto; }
+    ToolDialog .row > .label { width: 18; padding: 1 1 0 0; }
+    ToolDialog .row > Input, ToolDialog .row > Select { width: 1fr; }
+    ToolDialog .row > Checkbox { width: auto; }
+    ToolDialog #tool-preview-box { height: 14; border: round $panel; }
+    ToolDialog #tool-progress { width: 100%; }
+    ToolDialog #tool-status { height: auto; padding: 0 1; }
+    ToolDialog #tool-status.error { color: $error; }
+    ToolDialog .dialog-buttons Button { margin-left: 1; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.result: R | None = None
+        self.running = False
+        self._timer: Timer | None = None
+        self._dismissed = False
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.TITLE_TEXT, classes="title", markup=False)
+            with Vertical(classes="form"):
+                yield from self.compose_form()
+            with VerticalScroll(id="tool-preview-box"):
+                yield Static("", id="tool-preview", markup=False)
+            yield ProgressBar(id="tool-progress", show_eta=True)
+            yield Static(
+                "Enter: write · F5: refresh preview · Escape: cancel",
+                id="tool-status",
+                markup=False,
+            )
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Write (enter)", variant="primary", id="tool-write")
+                yield Button("Cancel (esc)", id="tool-cancel")
+
+    def compose_form(self) -> ComposeResult:
+        yield from ()
+
+    @staticmethod
+    def row(label: str, *widgets: Any) -> Horizontal:
+        return Horizontal(Static(label, classes="label", markup=False), *widgets, classes="row")
+
+    def on_mount(self) -> None:
+        self.query_one("#tool-progress", ProgressBar).display = False
+        self.focus_first()
+        self.action_preview()
+
+    def focus_first(self) -> None:
+        first = next(iter(self.query("Input, Select, Checkbox")), None)
+        if first is not None:
+            first.focus()
+
+    # -- what subclasses provide ---------------------------------------------------------------
+
+    def make_preview(self) -> Callable[[ProgressCallback], list[str]]:
+        """Read the form (on the UI thread) and return the work that computes the preview."""
+        raise NotImplementedError
+
+    def preview_shown(self) -> None:
+        """Hook: the preview succeeded and is on screen."""
+
+    def make_job(self) -> Callable[[ProgressCallback], tuple[R, list[str]]]:
+        """Read the form and return the work that writes the files: (result, summary lines)."""
+        raise NotImplementedError
+
+    # -- status and preview --------------------------------------------------------------------
+
+    def set_status(self, text: str, *, error: bool = False) -> None:
+        status = self.query_one("#tool-status", Static)
+        status.update(text)
+        status.set_class(error, "error")
+
+    def show_preview(self, lines: list[str]) -> None:
+        self.query_one("#tool-preview", Static).update("\n".join(lines))
+
+    def _show_progress(self, done: int, total: int) -> None:
+        bar = self.query_one("#tool-progress", ProgressBar)
+        bar.display = True
+        bar.update(total=max(total, 1), progress=done)
+
+    def _hide_progress(self) -> None:
+        self.query_one("#tool-progress", ProgressBar).display = False
+
+    def schedule_preview(self) -> None:
+        if self.running or self.result is not None:
+            return
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(PREVIEW_DELAY, self.action_preview)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.schedule_preview()
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        self.schedule_preview()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self.schedule_preview()
+
+    def action_preview(self) -> None:
+        if self.running or self.result is not None:
+            return
+        try:
+            work = self.make_preview()
+        except ToolError as exc:
+            self.set_status(str(exc), error=True)
+            return
+        self.set_status("Computing preview…")
+
+        def shown(lines: list[str]) -> None:
+            self._hide_progress()
+            self.show_preview(lines)
+            self.set_status("Enter: write · F5: refresh preview · Escape: cancel")
+            self.preview_shown()
+
+        self._run(work, shown, group="tool-preview")
+
+    # -- running -------------------------------------------------------------------------------
+
+    def _run(
+        self, work: Callable[[ProgressCallback], T], done: Callable[[T], None], group: str
+    ) -> None:
+        def body() -> None:
+            worker = get_current_worker()
+
+            def ui(callback: Callable[..., None], *args: Any) -> None:
+                if not worker.is_cancelled and not self._dismissed:
+                    self.app.call_from_thread(callback, *args)
+
+            def progress(current: int, total: int) -> None:
+                if worker.is_cancelled:
+                    raise Cancelled
+                ui(self._show_progress, current, total)
+
+            try:
+                value = work(progress)
+            except Cancelled:
+                return
+            except ToolError as exc:
+                ui(self._failed, str(exc))
+                return
+            except OSError as exc:
+                where = f"{exc.filename}: " if exc.filename else ""
+                ui(self._failed, f"{where}{exc.strerror or exc}")
+                return
+            ui(done, value)
+
+        self.run_worker(body, thread=True, exclusive=True, group=group, exit_on_error=False)
+
+    def _failed(self, message: str) -> None:
+        self.running = False
+        self._hide_progress()
+        self.set_status(message, error=True)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            self._failed(f"unexpected error: {type(error).__name__}: {error}")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_write()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "tool-write":
+            self.action_write()
+        else:
+            self.action_close()
+
+    def action_write(self) -> None:
+        if self.result is not None:
+            self._dismiss()
+            return
+        if self.running:
+            return
+        try:
+            work = self.make_job()
+        except ToolError as exc:
+            self.set_status(str(exc), error=True)
+            return
+        self.running = True
+        self.set_status("Writing… (Escape cancels; nothing is written until the end)")
+        self._run(work, self._finished, group="tool-run")
+
+    def _finished(self, outcome: tuple[R, list[str]]) -> None:
+        self.running = False
+        self.result, lines = outcome
+        self._hide_progress()
+        self.show_preview(lines)
+        self.set_status("Done. Enter or Escape closes.")
+        self.query_one("#tool-write", Button).label = "Close (enter)"
+        self.query_one("#tool-write", Button).focus()
+
+    def action_close(self) -> None:
+        if self.running:
+            self.workers.cancel_group(self, "tool-run")
+            self.running = False
+            self._hide_progress()
+            self.set_status("Cancelled; nothing was written.")
+            return
+        self._dismiss()
+
+    def _dismiss(self) -> None:
+        self._dismissed = True
+        self.workers.cancel_node(self)
+        self.dismiss(self.result)

@@ -1,0 +1,98 @@
+"""The Convert dialog, driven by keys on a minimal app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from screens.dataset_tools import ConvertResult, ConvertScreen
+from tests.app.helpers import wait_until
+from tests.tools.dialog_helpers import DialogHost, preview_text, settle, status_text
+
+
+def _csv(tmp_path: Path) -> Path:
+    src = tmp_path / "faq.csv"
+    src.write_text(
+        "question,answer,context\nWhat is 2+2?,4,Math tutor\nCapital of France?,Paris,Geo\n",
+        encoding="utf-8",
+    )
+    return src
+
+
+async def test_preview_shows_the_guess_and_enter_writes(tmp_path: Path) -> None:
+    src = _csv(tmp_path)
+    app = DialogHost(ConvertScreen(src))
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(pilot)
+        text = preview_text(app)
+        assert "system ← context, user ← question, assistant ← answer" in text
+        assert "user: What is 2+2?" in text and "assistant: Paris" in text
+        assert f"output: {tmp_path / 'faq.jsonl'}" in text
+        await pilot.press("enter")  # the output field has focus: Enter writes
+        await wait_until(pilot, lambda: "Done" in status_text(app))
+        assert "wrote 2 examples" in preview_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+    assert len(app.results) == 1
+    result = app.results[0]
+    assert isinstance(result, ConvertResult) and result.output == tmp_path / "faq.jsonl"
+    rows = [json.loads(x) for x in result.output.read_text(encoding="utf-8").splitlines()]
+    assert rows[0]["messages"][0] == {"role": "system", "content": "Math tutor"}
+
+
+async def test_changing_the_mapping_and_system_prompt_by_keyboard(tmp_path: Path) -> None:
+    src = _csv(tmp_path)
+    app = DialogHost(ConvertScreen(src))
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(pilot)
+        dialog = app.dialog
+        dialog.query_one("#map-system").focus()
+        await pilot.press("enter", "up", "up", "up", "enter")  # back to the blank "(none)"
+        dialog.query_one("#convert-system").focus()
+        await pilot.press(*"Be kind.")
+        await settle(pilot)
+        assert 'system ← "Be kind."' in preview_text(app)
+        assert "system: Be kind." in preview_text(app)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "Done" in status_text(app))
+        await pilot.press("enter")
+        await pilot.pause()
+    rows = (tmp_path / "faq.jsonl").read_text(encoding="utf-8").splitlines()
+    assert json.loads(rows[1])["messages"][0] == {"role": "system", "content": "Be kind."}
+
+
+async def test_existing_output_is_not_overwritten_unless_ticked(tmp_path: Path) -> None:
+    src = _csv(tmp_path)
+    (tmp_path / "faq.jsonl").write_text("old\n", encoding="utf-8")
+    app = DialogHost(ConvertScreen(src))
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(pilot)
+        assert "exists: tick 'Overwrite' to replace it" in preview_text(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "already exists" in status_text(app)
+        assert (tmp_path / "faq.jsonl").read_text(encoding="utf-8") == "old\n"
+        app.dialog.query_one("#convert-force").focus()
+        await pilot.press("space")
+        await settle(pilot)
+        app.dialog.query_one("#convert-out").focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "Done" in status_text(app))
+    assert (tmp_path / "faq.jsonl").read_text(encoding="utf-8").count("\n") == 2
+
+
+async def test_bad_source_shows_the_reason_and_escape_returns_none(tmp_path: Path) -> None:
+    src = tmp_path / "ragged.csv"
+    src.write_text("prompt,completion\na,b\nc,d,e\n", encoding="utf-8")
+    app = DialogHost(ConvertScreen(src))
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(pilot)
+        app.dialog.query_one("#convert-out").focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        # the preview reads only the first records; writing reaches the ragged row
+        assert "line 3: the row has 3 fields" in status_text(app)
+        assert not (tmp_path / "ragged.jsonl").exists()
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.results == [None]
