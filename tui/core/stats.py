@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
 
 EXACT_CAP = 200_000
@@ -82,9 +83,10 @@ class Distribution:
             return
         self.count += other.count
         self.total += other.total
-        assert other.min is not None and other.max is not None
-        self.min = other.min if self.min is None else min(self.min, other.min)
-        self.max = other.max if self.max is None else max(self.max, other.max)
+        if other.min is not None:
+            self.min = other.min if self.min is None else min(self.min, other.min)
+        if other.max is not None:
+            self.max = other.max if self.max is None else max(self.max, other.max)
         if self.values is not None and other.values is not None:
             self.values.extend(other.values)
             if len(self.values) > EXACT_CAP:
@@ -103,11 +105,6 @@ class Distribution:
     def mean(self) -> float | None:
         return self.total / self.count if self.count else None
 
-    def _sorted_values(self) -> list[float]:
-        if self.values is not None:
-            return [float(v) for v in sorted(self.values)]
-        raise ValueError("binned")
-
     def _value_at_rank(self, rank: int, ordered_bins: list[tuple[int, int]]) -> float:
         seen = 0
         for b, n in ordered_bins:
@@ -123,8 +120,7 @@ class Distribution:
             ordered = sorted(self.values)
             return [_interpolate(q, len(ordered), lambda i: float(ordered[i])) for q in qs]
         bins = sorted(self.bins.items())
-        assert self.min is not None and self.max is not None
-        low, high = float(self.min), float(self.max)
+        low, high = float(self.min or 0), float(self.max or 0)
 
         def at(i: int) -> float:
             if i == 0:
@@ -160,9 +156,8 @@ class Distribution:
         ]
 
 
-def _interpolate(q: float, n: int, at: object) -> float:
+def _interpolate(q: float, n: int, at: Callable[[int], float]) -> float:
     """numpy.quantile's default ('linear') method over n sorted values read through `at`."""
-    assert callable(at)
     pos = q * (n - 1)
     lo = math.floor(pos)
     hi = min(lo + 1, n - 1)
