@@ -77,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("file", nargs="?", default="bench-data/chat_100k.jsonl")
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument(
+        "--lint-only", action="store_true", help="skip the cookbook baseline (RSS at scale)"
+    )
     args = parser.parse_args(argv)
     path = Path(args.file)
     if not path.is_file():
@@ -87,17 +90,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers:
         lint_cmd += ["--workers", str(args.workers)]
     cookbook_cmd = [sys.executable, "-m", "benchmarks.cookbook_checker", str(path), "--json"]
-    resource_note = ""
-    try:
-        import resource
-
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        resource_note = f" (RUSAGE_CHILDREN max before runs: {before / 1024:.0f} MB)"
-    except ImportError:
-        pass
+    if args.lint_only:
+        ours = measure("ft-tui lint", lint_cmd)
+        estimate = ours.output["estimate"]
+        assert isinstance(estimate, dict)
+        print(f"file: {path}  {size_mb:,.1f} MB, cpus: {os.cpu_count()}")
+        print(
+            f"ft-tui lint: {ours.wall_s:.2f} s, {size_mb / ours.wall_s:.1f} MB/s, peak RSS "
+            f"{ours.peak_rss_mb:.0f} MB (goal < {RSS_LIMIT_MB} MB), examples "
+            f"{ours.output['examples']:,}, billed tokens {estimate['billed_tokens']:,}"
+        )
+        return 0 if ours.peak_rss_mb < RSS_LIMIT_MB else 1
     runs = [measure("cookbook-style", cookbook_cmd), measure("ft-tui lint", lint_cmd)]
     cookbook, ours = runs
-    print(f"file: {path}  {size_mb:,.1f} MB, cpus: {os.cpu_count()}{resource_note}")
+    print(f"file: {path}  {size_mb:,.1f} MB, cpus: {os.cpu_count()}")
     print(f"{'':16} {'wall s':>8} {'MB/s':>8} {'peak RSS MB':>12} {'billed tokens':>15}")
     billed = {
         "cookbook-style": cookbook.output["billed_tokens"],
