@@ -250,7 +250,8 @@ def _lint_one(
         tasks = [task(s, e) for s, e in _chunk_bounds(path, size, MIN_CHUNK_BYTES)]
         _run_in_process(builder, tasks, total, base, on_progress, cancel)
     else:
-        chunk = min(MAX_CHUNK_BYTES, max(MIN_CHUNK_BYTES, size // (workers * 8)))
+        # many small chunks keep every worker busy until the end
+        chunk = min(MAX_CHUNK_BYTES, max(MIN_CHUNK_BYTES, size // (workers * 32)))
         tasks = [task(s, e) for s, e in _chunk_bounds(path, size, chunk)]
         _run_pool(builder, tasks, workers, total, base, on_progress, cancel)
     return builder, True
