@@ -9,5 +9,14 @@ otherwise with None.
 from __future__ import annotations
 
 from screens.tool_convert import ConvertResult, ConvertScreen
+from screens.tool_fix import FixResult, FixScreen
+from screens.tool_split import SplitResult, SplitScreen
 
-__all__ = ["ConvertResult", "ConvertScreen"]
+__all__ = [
+    "ConvertResult",
+    "ConvertScreen",
+    "FixResult",
+    "FixScreen",
+    "SplitResult",
+    "SplitScreen",
+]

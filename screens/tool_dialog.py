@@ -1,10 +1,10 @@
 """The frame the dataset tool dialogs share (Convert, Split, Fix; see `dataset_tools`).
 
 A form on top, a live preview of what will be written, a progress bar and a status line. The
-preview refreshes shortly after any field changes; Enter writes, Escape cancels a running job or
-closes the dialog. All file work runs in thread workers; bad input shows in the status line and
-never closes the dialog. The dialog dismisses with a typed result once something was written,
-or None.
+preview refreshes shortly after any field changes. Ctrl+R (or Enter in a text field) writes;
+Escape cancels a running job or closes the dialog. All file work runs in thread workers; bad
+input shows in the status line and never closes the dialog. The dialog dismisses with a typed
+result once something was written, or None.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from tui.core.tools.progress import ProgressCallback
 
 R = TypeVar("R")
 T = TypeVar("T")
+HELP = "Ctrl+R (or Enter in a text field): write · F5: refresh preview · Escape: cancel"
 PREVIEW_DELAY = 0.25  # seconds of quiet typing before the preview is recomputed
 
 
@@ -33,6 +34,7 @@ class ToolDialog(ModalScreen[R | None], Generic[R]):
 
     TITLE_TEXT = ""
     BINDINGS = [
+        Binding("ctrl+r", "write", "Write", id="tools.write", priority=True),
         Binding("escape", "close", "Cancel / close", id="tools.close"),
         Binding("f5", "preview", "Refresh preview", id="tools.preview"),
     ]
@@ -68,7 +70,7 @@ class ToolDialog(ModalScreen[R | None], Generic[R]):
                 yield Static("", id="tool-preview", markup=False)
             yield ProgressBar(id="tool-progress", show_eta=True)
             yield Static(
-                "Enter: write · F5: refresh preview · Escape: cancel",
+                HELP,
                 id="tool-status",
                 markup=False,
             )
@@ -153,7 +155,7 @@ class ToolDialog(ModalScreen[R | None], Generic[R]):
         def shown(lines: list[str]) -> None:
             self._hide_progress()
             self.show_preview(lines)
-            self.set_status("Enter: write · F5: refresh preview · Escape: cancel")
+            self.set_status(HELP)
             self.preview_shown()
 
         self._run(work, shown, group="tool-preview")
