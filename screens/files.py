@@ -96,6 +96,7 @@ class FilesScreen(ModeScreen):
         self.kind_index = 0
         self.inventory = ModelInventory()
         self.models_loaded = False
+        self.deleted_models: set[str] = set()
         self.files_error = ""
         self.models_error = ""
 
@@ -373,7 +374,9 @@ class FilesScreen(ModeScreen):
         self.models_error = ""
         self._update_models_status()
         try:
-            inventory = await ModelInventoryService(await self._client()).load()
+            inventory = await ModelInventoryService(
+                await self._client(), deleted=self.deleted_models
+            ).load()
             self._report(None)
         except Exception as exc:
             self._report(exc)
@@ -435,7 +438,9 @@ class FilesScreen(ModeScreen):
         if not confirmed:
             return
         try:
-            await ModelInventoryService(await self._client()).delete(entry.id)
+            await ModelInventoryService(await self._client(), deleted=self.deleted_models).delete(
+                entry.id
+            )
         except Exception as exc:
             self.notify(explain(exc, "delete model"), title="Not deleted", severity="error")
             return

@@ -293,6 +293,10 @@ async def test_deleting_a_model_needs_the_owner_role_and_base_models_are_refused
     await session.confirm("y")
     await session.until(lambda: session.toasted(f"Deleted {model}"))
     assert model in fake_openai.state.deleted_models
+    await session.pilot.press("r")  # its job still names it; it must not come back
+    await session.until(lambda: session.models.row_count > 0)
+    await session.pilot.pause(0.2)
+    assert model not in [entry.id for entry in session.models.models]
 
     _select(session.models, "gpt-4o-mini-2024-07-18")
     await session.pilot.press("x")

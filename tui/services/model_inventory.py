@@ -132,9 +132,17 @@ class ModelInventoryService:
     """Lists, joins and deletes models through the `openai` SDK's async client."""
 
     def __init__(
-        self, client: AsyncOpenAI, *, max_jobs: int = 200, checkpoint_jobs: int = 10
+        self,
+        client: AsyncOpenAI,
+        *,
+        max_jobs: int = 200,
+        checkpoint_jobs: int = 10,
+        deleted: set[str] | None = None,
     ) -> None:
         self.client = client
+        # Models deleted in this session: their jobs still name them, so without this they would
+        # come back as "not served yet" until the window passes. Share the set across instances.
+        self.deleted = deleted if deleted is not None else set()
         self.max_jobs = max_jobs
         self.checkpoint_jobs = checkpoint_jobs
 
@@ -148,7 +156,7 @@ class ModelInventoryService:
         by_checkpoint = {c.id: c for c in checkpoints}
         entries = [_with_checkpoint(self._entry(m, facts), by_checkpoint) for m in raw]
         entries += [c for c in checkpoints if c.id not in listed]
-        entries += _not_served_yet(facts, listed, time.time())
+        entries += _not_served_yet(facts, listed | self.deleted, time.time())
         inventory.entries = _inherit_dates(entries)
         inventory.entries = _ordered(inventory.entries)
         return inventory
@@ -231,6 +239,7 @@ class ModelInventoryService:
 
     async def delete(self, model_id: str) -> bool:
         result = await self.client.models.delete(model_id)
+        self.deleted.add(model_id)
         return bool(getattr(result, "deleted", True))
 
 

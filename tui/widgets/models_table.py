@@ -139,6 +139,11 @@ class ModelsTable(DataTable[str | Text]):
             self.remove_row(model_id)
 
     @property
+    def models(self) -> list[ModelEntry]:
+        """The models shown, in table order."""
+        return list(self._entries.values())
+
+    @property
     def selected_model(self) -> ModelEntry | None:
         if not self._entries or self.cursor_row < 0 or self.cursor_row >= self.row_count:
             return None
