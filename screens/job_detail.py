@@ -22,7 +22,7 @@ from textual.worker import Worker
 
 from screens.base import ModeScreen
 from screens.confirm import ConfirmScreen
-from screens.jobs import copy_text
+from screens.jobs import copy_text, open_cache
 from screens.save_path import SavePathScreen, SaveTarget
 from tui.services.job_types import JobInfo
 from tui.services.poller import JobPoller, JobUpdate, PollerMessage, PollProblem
@@ -58,17 +58,6 @@ def job_cost(job: JobInfo, local: bool) -> str:
 
     cost = training_cost_usd(resolve_model(job.model).prices, job.trained_tokens)
     return f"${cost:,.2f}" if cost is not None else "no price for this model"
-
-
-def open_cache() -> Cache | None:
-    """The SQLite cache, or None when it cannot be opened (the view then works online only)."""
-    from tui.services.cache import Cache, CacheError
-
-    try:
-        return Cache()
-    except CacheError as exc:
-        log.warning("job cache unavailable: %s", exc)
-        return None
 
 
 class JobDetailScreen(ModeScreen):

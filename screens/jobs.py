@@ -24,6 +24,7 @@ from tui.core.model_names import days_left
 from tui.widgets.job_table import TERMINAL_STATUSES, JobRow, JobTable
 
 if TYPE_CHECKING:
+    from tui.services.cache import Cache
     from tui.services.job_types import JobInfo
     from tui.services.jobs import JobsService
 
@@ -56,6 +57,7 @@ class JobsScreen(ModeScreen):
         self._backoff = 0.0
         self._loaded = False
         self._summary = ""
+        self._cache: Cache | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Static("Loading jobs…", id="jobs-status", markup=False)
@@ -65,6 +67,10 @@ class JobsScreen(ModeScreen):
         self.set_interval(1.0, self._tick)
         self.query_one(JobTable).focus()
         self._take_pending()
+
+    def on_unmount(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
 
     def on_screen_resume(self) -> None:
         self._next_refresh = 0.0
@@ -99,7 +105,9 @@ class JobsScreen(ModeScreen):
         from tui.services.jobs import JobsService
 
         connection = self.app.connection  # type: ignore[attr-defined]
-        service = JobsService(connection)
+        if self._cache is None:
+            self._cache = await asyncio.to_thread(open_cache)
+        service = JobsService(connection, self._cache)  # remembers listed jobs for offline use
         status = self.query_one("#jobs-status", Static)
         try:
             jobs = await _list_jobs(service)
@@ -112,7 +120,7 @@ class JobsScreen(ModeScreen):
             offline = ""
             table = self.query_one(JobTable)
             if not table.jobs:
-                cached = await asyncio.to_thread(_cached_jobs, connection.profile.cache_key)
+                cached = await asyncio.to_thread(service.cached_jobs)
                 if cached:
                     table.set_jobs([JobRow.from_job(job) for job in cached])
                     offline = f" · showing {len(cached)} cached jobs"
@@ -212,18 +220,15 @@ async def _list_jobs(service: JobsService, limit: int = 100) -> list[JobInfo]:
     return jobs
 
 
-def _cached_jobs(profile_key: str) -> list[JobInfo]:
-    """Jobs seen before with this profile (the SQLite cache), for when the backend is down."""
+def open_cache() -> Cache | None:
+    """The SQLite cache, or None when it cannot be opened (screens then work online only)."""
     from tui.services.cache import Cache, CacheError
 
     try:
-        cache = Cache()
-    except CacheError:
-        return []
-    try:
-        return cache.cached_jobs(profile_key)
-    finally:
-        cache.close()
+        return Cache()
+    except CacheError as exc:
+        log.warning("job cache unavailable: %s", exc)
+        return None
 
 
 def copy_text(screen: ModeScreen, text: str, what: str) -> None:

@@ -343,19 +343,16 @@ class NewJobScreen(Screen[str | None]):
         from tui.services.jobs import JobsService
 
         connection = self.app.connection  # type: ignore[attr-defined]
-        client = await connection.client()
-        training_id = await self._file_id(client, request.training)
-        validation_id = (
-            await self._file_id(client, request.validation) if request.validation else None
-        )
+        training_id = await self._file_id(request.training)
+        validation_id = await self._file_id(request.validation) if request.validation else None
         job = await JobsService(connection).create(request.spec(training_id, validation_id))
         return job.id
 
-    async def _file_id(self, client: Any, choice: FileChoice) -> str:
+    async def _file_id(self, choice: FileChoice) -> str:
         if choice.file_id:
             return choice.file_id
         assert choice.path is not None
-        from tui.services.files import upload_file
+        from tui.services.uploads import Uploader, UploadProgress
 
         bar = self.query_one("#upload-progress", ProgressBar)
         bar.display = True
@@ -364,15 +361,17 @@ class NewJobScreen(Screen[str | None]):
         estimate.update(Text(f"Uploading {choice.path.name}…", style="dim"))
         ui_thread = threading.get_ident()
 
-        def progress(done: int, total: int) -> None:
+        def progress(update: UploadProgress) -> None:
+            total, sent = max(1, update.total), update.sent
             if threading.get_ident() == ui_thread:
-                bar.update(total=max(1, total), progress=done)
+                bar.update(total=total, progress=sent)
             else:
-                self.app.call_from_thread(bar.update, total=max(1, total), progress=done)
+                self.app.call_from_thread(bar.update, total=total, progress=sent)
 
-        remote = await upload_file(client, choice.path, progress=progress)
+        uploader = Uploader(self.app.connection)  # type: ignore[attr-defined]
+        remote = await uploader.upload(choice.path, on_progress=progress)
         estimate.update(Text(f"Uploaded {choice.path.name} as {remote.id}", style="green"))
-        return str(remote.id)
+        return remote.id
 
 
 def _lint(path: Path, model: str) -> Any:

@@ -98,7 +98,7 @@ async def test_lint_errors_block_the_launch(fake_openai: FakeOpenAI, tmp_path: P
         screen = await _open_form(pilot, app, path)
         await pilot.press("ctrl+l")
         estimate = screen.query_one("#estimate")
-        await wait_until(pilot, lambda: "Fix the errors first" in text_of(estimate))
+        await wait_until(pilot, lambda: "Fix the errors first" in text_of(estimate), timeout=60)
         assert "3 errors" in text_of(estimate) or "errors" in text_of(estimate)
         assert isinstance(app.screen, NewJobScreen)
         assert not any(r.path.endswith("/files") for r in fake_openai.requests)
@@ -117,11 +117,11 @@ async def test_estimate_confirm_upload_and_launch(fake_openai: FakeOpenAI, tmp_p
         _set(screen, "metadata", "team=nlp, run=1")
         await pilot.press("f2")
         estimate = screen.query_one("#estimate")
-        await wait_until(pilot, lambda: "billed tokens" in text_of(estimate))
+        await wait_until(pilot, lambda: "billed tokens" in text_of(estimate), timeout=60)
         assert "3 epochs" in text_of(estimate)
         assert "$" in text_of(estimate)
         await pilot.press("ctrl+l")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=60)
         question = text_of(app.screen.query_one("#confirm-message"))
         assert f"Model: {MODEL}" in question
         assert "Epochs: 3" in question and "billed tokens" in question and "Cost ≈ $" in question
@@ -148,7 +148,7 @@ async def test_an_existing_file_id_is_used_as_is(fake_openai: FakeOpenAI, tmp_pa
         screen = await _open_form(pilot, app)
         _set(screen, "training", file_id)
         await pilot.press("ctrl+l")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=60)
         await pilot.press("y")
         await wait_until(pilot, lambda: isinstance(app.screen, JobDetailScreen))
         job_id = app.screen.job_id  # type: ignore[attr-defined]
