@@ -138,6 +138,12 @@ class JobDetailScreen(ModeScreen):
     def on_screen_resume(self) -> None:
         self._start_polling()
 
+    def on_profile_changed(self) -> None:
+        # The job belongs to the previous profile's backend: back to the (refreshed) list.
+        self._stop_polling()
+        if self.app.screen is self:
+            self.app.pop_screen()
+
     def on_screen_suspend(self) -> None:
         self._stop_polling()
 
