@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -51,17 +51,31 @@ def check_output(out: Path, inputs: list[Path], *, force: bool) -> None:
         raise ToolError(f"output folder {out.parent} does not exist")
 
 
+def _create_temp(path: Path) -> tuple[int, Path]:
+    """A new file next to `path`, created with the user's umask (unlike mkstemp's 0600)."""
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise ToolError(f"cannot write in {path.parent} ({exc.strerror or exc})") from exc
+    raise ToolError(f"cannot create a temporary file in {path.parent}")
+
+
 @contextlib.contextmanager
 def atomic_output(path: Path) -> Iterator[BinaryIO]:
-    """Write to a temporary file next to `path`; it replaces `path` only if the block succeeds."""
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise ToolError(f"cannot write in {path.parent} ({exc.strerror or exc})") from exc
-    tmp = Path(tmp_name)
+    """Write to a temporary file next to `path`; it replaces `path` only if the block succeeds.
+
+    A replaced file keeps its permissions.
+    """
+    fd, tmp = _create_temp(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
