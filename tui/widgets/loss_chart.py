@@ -1,9 +1,10 @@
 """A live loss chart drawn with braille dots (2×4 dots per cell).
 
 The widget never touches the full history: it asks its `source` for a `ChartFrame` already
-downsampled to the chart's width in dots, so one redraw costs O(width × height) whatever the job
-length. Updates are throttled: `mark_dirty()` is cheap and the frame is rebuilt at most
-`max_fps` times a second. `a` toggles loss ↔ token accuracy.
+reduced to the chart's width in dots (`FrameCache` over `tui.core.metrics`: only the buckets that
+received new steps are recomputed), so a redraw costs O(width × height) whatever the job length.
+Updates are throttled: `mark_dirty()` is cheap and the frame is rebuilt at most `max_fps` times
+a second.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widget import Widget
 
@@ -351,11 +351,9 @@ def _empty_source(_width: int, accuracy: bool) -> ChartFrame:
 
 
 class LossChart(Widget, can_focus=True):
-    """Train / valid / full-valid loss (or token accuracy, toggled with `a`)."""
+    """Train / valid / full-valid loss, or token accuracy (`show_accuracy`; the job screen binds
+    `a` to `action_toggle_accuracy`)."""
 
-    BINDINGS = [
-        Binding("a", "toggle_accuracy", "Loss/accuracy", id="chart.toggle_accuracy"),
-    ]
     DEFAULT_CSS = """
     LossChart { height: 1fr; min-height: 6; padding: 0 1; }
     LossChart:focus { background: $boost; }
