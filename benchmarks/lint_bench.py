@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("file", nargs="?", default="bench-data/chat_100k.jsonl")
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--model", default=MODEL, help=f"model for ft-tui lint (default {MODEL})")
     parser.add_argument(
         "--lint-only", action="store_true", help="skip the cookbook baseline (RSS at scale)"
     )
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{path}: not found; run `python -m benchmarks.gen_chat_dataset` first")
         return 2
     size_mb = path.stat().st_size / 1e6
-    lint_cmd = [sys.executable, "-m", "tui", "lint", str(path), "--json", "--model", MODEL]
+    lint_cmd = [sys.executable, "-m", "tui", "lint", str(path), "--json", "--model", args.model]
     if args.workers:
         lint_cmd += ["--workers", str(args.workers)]
     cookbook_cmd = [sys.executable, "-m", "benchmarks.cookbook_checker", str(path), "--json"]
