@@ -87,10 +87,11 @@ def header_lines(summary: JobSummary, now: float) -> list[Text]:
     second = Text(no_wrap=True, overflow="ellipsis")
     second.append(summary.job_id, style="bold")
     second.append(f"  {summary.model}", style="dim")
-    if summary.fine_tuned_model:
-        second.append("  → ")
-        second.append(summary.fine_tuned_model, style="green")
     lines = [first, second]
+    if summary.fine_tuned_model:  # on its own line: ft: names are long
+        model = Text("→ ", no_wrap=True, overflow="ellipsis")
+        model.append(summary.fine_tuned_model, style="green")
+        lines.append(model)
 
     if summary.error_code or summary.error_message:
         error = Text(overflow="fold")
