@@ -29,13 +29,13 @@ def _fast(monkeypatch: pytest.MonkeyPatch) -> None:
     fast_polling(monkeypatch)
 
 
-def _dataset(path: Path, n: int, broken: int = 0) -> Path:
+def _dataset(path: Path, n: int, broken: int = 0, no_system: int = 0) -> Path:
     lines = []
     for i in range(n):
         messages: list[dict[str, str]] = [
             {"role": "system", "content": "You are terse."},
             {"role": "user", "content": f"What is {i} plus {i}?"},
-        ]
+        ][1 if i < no_system else 0 :]  # the first `no_system` examples lack a system prompt
         if i >= broken:  # the first `broken` examples lack the assistant reply
             messages.append({"role": "assistant", "content": f"{2 * i}."})
         lines.append(json.dumps({"messages": messages}))
@@ -106,7 +106,7 @@ async def test_lint_errors_block_the_launch(fake_openai: FakeOpenAI, tmp_path: P
 
 
 async def test_estimate_confirm_upload_and_launch(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
-    path = _dataset(tmp_path / "train.jsonl", 12)
+    path = _dataset(tmp_path / "train.jsonl", 12, no_system=1)
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 40)) as pilot:
         screen = await _open_form(pilot, app, path)
@@ -120,11 +120,15 @@ async def test_estimate_confirm_upload_and_launch(fake_openai: FakeOpenAI, tmp_p
         await wait_until(pilot, lambda: "billed tokens" in text_of(estimate), timeout=60)
         assert "3 epochs" in text_of(estimate)
         assert "$" in text_of(estimate)
+        # A warning does not block, but it is shown and named again in the confirmation.
+        assert "1 warnings" in text_of(estimate)
+        assert "no_system_message (line 1" in text_of(estimate)
         await pilot.press("ctrl+l")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=60)
         question = text_of(app.screen.query_one("#confirm-message"))
         assert f"Model: {MODEL}" in question
         assert "Epochs: 3" in question and "billed tokens" in question and "Cost ≈ $" in question
+        assert "1 lint warning(s)" in question
         await pilot.press("y")
         await wait_until(pilot, lambda: isinstance(app.screen, JobDetailScreen))
         created = _created(fake_openai)
@@ -156,3 +160,30 @@ async def test_an_existing_file_id_is_used_as_is(fake_openai: FakeOpenAI, tmp_pa
         assert not any(
             r.method == "POST" and r.path.endswith("/files") for r in fake_openai.requests
         )
+
+
+async def test_dpo_shows_beta_and_sends_the_dpo_method(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    file_id = fake_openai.add_file("prefs.jsonl", b'{"input": {}}\n')
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await _open_form(pilot, app)
+        beta = screen.query_one("#field-beta")
+        assert not beta.display  # supervised has no beta
+        screen.query_one("#method", Select).value = "dpo"
+        await wait_until(pilot, lambda: bool(beta.display))
+        _set(screen, "training", file_id)
+        _set(screen, "beta", "3")
+        await pilot.press("ctrl+l")
+        problems = screen.query_one("#form-problems")
+        await wait_until(pilot, lambda: "beta: must be in (0, 2], got 3" in text_of(problems))
+        _set(screen, "beta", "0.2")
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=60)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, JobDetailScreen))
+        job_id = app.screen.job_id  # type: ignore[attr-defined]
+        method = fake_openai.job(job_id).data["method"]
+        assert method["type"] == "dpo"
+        assert method["dpo"]["hyperparameters"]["beta"] == 0.2
