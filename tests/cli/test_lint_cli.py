@@ -190,3 +190,20 @@ def test_rules_listing_documents_ids_and_cookbook_keys() -> None:
     assert "message_missing_role" in out.stdout and "message_missing_key" in out.stdout
     missing = lint()
     assert missing.returncode == 2 and "give a FILE" in missing.stderr
+
+
+def test_fifty_megabyte_line_is_checked_in_bounded_memory(tmp_path: Path) -> None:
+    from benchmarks.lint_bench import measure
+
+    path = write_jsonl(tmp_path / "big.jsonl", [chat(answer="lorem ipsum dolor, " * 2_650_000)])
+    assert path.stat().st_size > 50_000_000
+    argv = [sys.executable, "-m", "tui", "lint", str(path), "--json", "--model", "gpt-4o-mini"]
+    run = measure("lint", argv)
+    assert run.output["examples"] == 1
+    assert run.output["counts_by_rule"] == {
+        "too_few_examples": 1,
+        "too_many_tokens": 1,
+    }
+    stats = run.output["stats"]
+    assert isinstance(stats, dict) and stats["tokens_per_example"]["max"] > 10_000_000
+    assert run.peak_rss_mb < 300, f"peak RSS {run.peak_rss_mb:.0f} MB"

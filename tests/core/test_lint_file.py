@@ -204,16 +204,6 @@ def test_secrets_and_special_tokens_in_files(tmp_path: Path) -> None:
     assert lint_path(escaped).issues_for("forbidden_special_token")[0].line == 12
 
 
-def test_fifty_megabyte_line_is_checked(tmp_path: Path) -> None:
-    path = tmp_path / "big.jsonl"
-    text = "lorem ipsum dolor sit amet, " * 1_800_000
-    write_jsonl(path, [chat(answer=text)])
-    report = lint_path(path, workers=1)
-    assert report.examples == 1 and report.counts_by_rule["too_many_tokens"] == 1
-    assert report.stats.total_tokens.max is not None
-    assert report.stats.total_tokens.max > 10_000_000
-
-
 def test_file_size_and_image_count_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tui.core.lint import report as report_module
 
