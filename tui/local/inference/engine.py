@@ -67,7 +67,8 @@ class InferenceEngine:
     def __init__(self, max_models: int = 2) -> None:
         self._max_models = max(1, max_models)
         self._models: OrderedDict[Path, _Loaded] = OrderedDict()
-        self._lock = threading.RLock()
+        # A plain Lock (not RLock): a stream may be advanced from different threads.
+        self._lock = threading.Lock()
 
     def stream_chat(
         self,
