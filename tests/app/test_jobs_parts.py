@@ -204,3 +204,33 @@ def test_frame_cache_updates_only_new_buckets_and_matches_a_full_rebuild() -> No
     assert cache.rebuilt == 1  # the axis ran to total_steps from the start
     cache.frame(series, 100)
     assert cache.rebuilt == 2  # a new width rebuilds
+
+
+async def test_event_log_colours_levels_and_ignores_duplicates() -> None:
+    from textual.app import App, ComposeResult
+
+    from tui.widgets.event_log import EventLog, LogEntry
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield EventLog()
+
+    async with Host().run_test(size=(60, 8)) as pilot:
+        log = pilot.app.query_one(EventLog)
+        entries = [
+            LogEntry("e1", 0, "info", "Fine-tuning job started"),
+            LogEntry("e2", 0, "warn", "Validation loss rising"),
+            LogEntry("e3", 0, "error", "Training file has 3 example(s)"),
+        ]
+        assert log.add_entries(entries) == 3
+        assert log.add_entries(entries[1:]) == 0  # known ids are skipped
+        await pilot.pause()
+
+        def colour(row: int) -> str:
+            segment = list(log.render_line(row))[1]  # [time, message]
+            assert segment.style is not None
+            return segment.style.color.name if segment.style.color else "default"
+
+        assert colour(1) == "yellow"
+        assert colour(2) == "red"
+        assert colour(0) != "red"
