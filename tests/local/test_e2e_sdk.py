@@ -105,6 +105,7 @@ def test_full_loop_with_the_sync_sdk_survives_a_restart(
         # Result file: a fine-tune-results CSV with OpenAI's columns.
         result = client.files.retrieve(done.result_files[0])
         assert result.purpose == "fine-tune-results"
+        assert [f.id for f in client.files.list(purpose="fine-tune-results")] == [result.id]
         rows = list(csv.DictReader(io.StringIO(client.files.content(result.id).text)))
         assert list(rows[0]) == [
             "step",
