@@ -55,7 +55,6 @@ class JobsScreen(ModeScreen):
         self._models_loaded_at = 0.0
         self._next_refresh = 0.0
         self._backoff = 0.0
-        self._loaded = False
         self._summary = ""
         self._cache: Cache | None = None
 
@@ -134,7 +133,6 @@ class JobsScreen(ModeScreen):
         moving = any(row.status not in TERMINAL_STATUSES for row in rows)
         interval = ACTIVE_INTERVAL if moving else IDLE_INTERVAL
         self._next_refresh = time.monotonic() + interval
-        self._loaded = True
         self._summary = (
             f"{len(rows)} jobs, {sum(r.status not in TERMINAL_STATUSES for r in rows)} active · "
             f"{connection.profile.name} · updated {time.strftime('%H:%M:%S')}"
