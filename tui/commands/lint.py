@@ -180,6 +180,9 @@ def run(args: argparse.Namespace) -> int:
     except MemoryError:
         print("ft-tui lint: out of memory", file=sys.stderr)
         return 2
+    except Exception as exc:  # a bug must still not print a traceback at the user
+        print(f"ft-tui lint: internal error: {exc!r}; please report it", file=sys.stderr)
+        return 2
     finally:
         if progress is not None:
             progress.clear()

@@ -124,7 +124,7 @@ def _content_tokens(
             if problem is not None:
                 out.add(problem[0], f"{at}: {problem[1]}")
             detail = image.get("detail", "auto")
-            if detail not in IMAGE_DETAILS:
+            if not isinstance(detail, str) or detail not in IMAGE_DETAILS:
                 out.add("invalid_image_detail", f"{at}: detail {detail!r} is not low|high|auto")
             tokens += IMAGE_TOKENS_LOW if detail == "low" else IMAGE_TOKENS_HIGH
         else:
