@@ -1,0 +1,75 @@
+"""The chat message widget under long streamed answers: nothing is lost, completed parts are
+frozen into single widgets (so layout stays cheap), and cuts never split a block."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.widgets import Markdown
+
+from benchmarks.chat_render_bench import reply_tokens
+from tests.app.helpers import wait_until
+from tui.widgets.chat_message import (
+    SEGMENT_LINES,
+    FrozenSegment,
+    safe_cuts,
+    split_segments,
+)
+from tui.widgets.chat_view import ChatView
+
+
+class _ViewApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield ChatView("model", id="view")
+
+
+def test_cuts_fall_between_blocks_and_never_inside_a_code_fence() -> None:
+    text = "para one\n\n```\ncode\n\nstill code\n```\n\nafter\n\n- a\n- b\n"
+    cuts = safe_cuts(text)
+    assert [text[c:].splitlines()[0] for c in cuts] == ["```", "after", "- a"]
+
+
+def test_segments_join_back_to_the_text() -> None:
+    text = "".join(reply_tokens(3000))
+    segments = split_segments(text)
+    assert "".join(segments) == text
+    assert len(segments) > 5
+    assert all(s.count("\n") >= SEGMENT_LINES for s in segments[:-1])
+    assert split_segments("short") == ["short"]
+
+
+async def test_a_long_streamed_answer_is_complete_with_few_widgets() -> None:
+    app = _ViewApp()
+    tokens = reply_tokens(3000)
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.query_one(ChatView)
+        message = await view.add_message("assistant", "model")
+        for i, token in enumerate(tokens):
+            await message.append(token)
+            if i % 50 == 0:
+                await pilot.pause()
+        await message.finish()
+        await pilot.pause()
+        full = "".join(tokens)
+        assert message.text == full
+        assert message.rendered_text == full
+        frozen = list(message.query(FrozenSegment))
+        assert frozen, "a long answer keeps only its tail as live Markdown"
+        live = message.query_one(Markdown)
+        assert live.source.count("\n") < 3 * SEGMENT_LINES
+        # the view stayed at the bottom while streaming
+        await wait_until(pilot, lambda: view.scroll_y >= view.max_scroll_y - 1)
+
+
+async def test_a_kept_long_message_opens_in_segments_and_an_edit_replaces_it() -> None:
+    app = _ViewApp()
+    text = "".join(reply_tokens(2000))
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.query_one(ChatView)
+        message = await view.add_message("assistant", "model", text)
+        await pilot.pause()
+        assert message.rendered_text == text
+        assert message.query(FrozenSegment)
+        await message.finish("done", "Just **one** line now.")
+        await pilot.pause()
+        assert not message.query(FrozenSegment)
+        assert message.rendered_text == "Just **one** line now."
