@@ -51,7 +51,7 @@ def test_count_and_default_output_names(tmp_path: Path) -> None:
     assert len(_lines(tmp_path / "qa.train.jsonl")) == 17
     assert len(_lines(tmp_path / "qa.valid.jsonl")) == 3
     result = run_cli("split", data, "--count", "3", cwd=tmp_path)
-    assert result.code == 2 and "already exists; pass --force" in result.err
+    assert result.code == 2 and "already exists; allow overwriting (--force)" in result.err
 
 
 def _prompts(path: Path) -> set[str]:
@@ -106,7 +106,7 @@ def test_blank_lines_and_crlf_are_handled(tmp_path: Path) -> None:
     [
         (1, ["--validation", "0.1"], "needs at least 2 examples; the file has 1"),
         (10, ["--validation", "1.5"], "give a fraction between 0 and 1"),
-        (10, ["--count", "10"], "--count 10: must be between 1 and 9"),
+        (10, ["--count", "10"], "validation count 10: must be between 1 and 9"),
         (10, ["--out-train", "x.jsonl", "--out-valid", "x.jsonl"], "must be different files"),
         (10, ["--out-train", "d.jsonl"], "is the input file"),
     ],

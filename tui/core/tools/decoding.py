@@ -10,7 +10,7 @@ from pathlib import Path
 from tui.core.tools.errors import ToolError
 from tui.core.tools.progress import ProgressCallback, Throttle
 
-ENCODING_HINT = "pass --encoding (for example cp1252, latin-1 or utf-16)"
+ENCODING_HINT = "choose its encoding (--encoding), for example cp1252, latin-1 or utf-16"
 
 
 def choose_encoding(path: Path, requested: str | None) -> str:

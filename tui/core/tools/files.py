@@ -46,7 +46,7 @@ def check_output(out: Path, inputs: list[Path], *, force: bool) -> None:
     if out.is_dir():
         raise ToolError(f"output {out} is a directory; give a file path")
     if out.exists() and not force:
-        raise ToolError(f"output {out} already exists; pass --force to overwrite it")
+        raise ToolError(f"output {out} already exists; allow overwriting (--force) to replace it")
     if not out.parent.is_dir():
         raise ToolError(f"output folder {out.parent} does not exist")
 

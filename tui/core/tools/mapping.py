@@ -137,7 +137,7 @@ def resolve_mapping(
         role: _split_columns(explicit.get(role, guess.columns(role)), columns) for role in ROLES
     }
     if "system" in explicit and system_prompt:
-        raise ToolError("give either a system column (--map system=…) or --system, not both")
+        raise ToolError("give either a system column or a fixed system prompt (--system), not both")
     for role, cols in chosen.items():
         for col in cols:
             if col not in columns:
@@ -151,7 +151,7 @@ def resolve_mapping(
     for role in ("user", "assistant"):
         if not mapping.columns(role):
             raise ToolError(
-                f"no column for the {role} message; map one with --map {role}=COLUMN "
+                f"no column for the {role} message; choose one (--map {role}=COLUMN) "
                 f"(columns: {', '.join(columns)})"
             )
     return mapping

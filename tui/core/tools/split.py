@@ -80,11 +80,12 @@ def target_size(examples: int, ratio: float | None, count: int | None) -> int:
     if count is not None:
         if not 1 <= count < examples:
             raise ToolError(
-                f"--count {count}: must be between 1 and {examples - 1} for {examples} examples"
+                f"validation count {count}: must be between 1 and {examples - 1} "
+                f"for {examples} examples"
             )
         return count
     if ratio is None or not 0.0 < ratio < 1.0:
-        raise ToolError(f"--validation {ratio}: give a fraction between 0 and 1, e.g. 0.1")
+        raise ToolError(f"validation ratio {ratio}: give a fraction between 0 and 1, e.g. 0.1")
     return min(examples - 1, max(1, int(examples * ratio + 0.5)))
 
 
