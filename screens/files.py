@@ -7,7 +7,8 @@ without asking), delete with confirmation, upload a local dataset (linted first)
 Models tab: base models, fine-tuned models and checkpoints with owner, created, the job that made
 them and days left before shutdown; chat with one, copy its id, delete a fine-tuned model.
 
-Hand-off written: `app.pending["chat_model"] = <model id>` before switching to the chat mode.
+Hand-off written: `app.pending["chat_model"] = <model id>` before switching to the chat mode
+(the Models tab lives in `screens.files_models`).
 """
 
 from __future__ import annotations
@@ -16,15 +17,15 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, ProgressBar, Static, TabbedContent, TabPane
 
-from screens.base import ModeScreen
 from screens.confirm import ConfirmScreen
+from screens.files_models import ModelsTabScreen
 from screens.files_transfers import download_with_prompt, upload_dataset
 from screens.path_prompt import PathPrompt
 from tui.services.files import (
@@ -35,26 +36,14 @@ from tui.services.files import (
     human_size,
 )
 from tui.services.files import explain_error as explain
-from tui.services.model_inventory import (
-    BASE,
-    CHECKPOINT,
-    FINE_TUNED,
-    ModelEntry,
-    ModelInventory,
-    ModelInventoryService,
-    today_utc,
-)
 from tui.widgets.file_preview import FilePreview
 from tui.widgets.files_table import FilesTable, describe_file
-from tui.widgets.models_table import ModelsTable, describe_model
-
-if TYPE_CHECKING:
-    from openai import AsyncOpenAI
+from tui.widgets.models_table import ModelsTable
 
 log = logging.getLogger("ft-tui.files")
 
 PURPOSE_CHOICES: tuple[str | None, ...] = (None, *PURPOSES)
-KIND_CHOICES: tuple[str | None, ...] = (None, FINE_TUNED, BASE)
+RECHECK_SECONDS = 20.0
 FILES_ONLY = {"preview", "download", "upload", "purpose"}
 MODELS_ONLY = {"chat", "kind"}
 
@@ -63,7 +52,7 @@ def _key(key: str, action: str, description: str, name: str, tooltip: str) -> Bi
     return Binding(key, action, description, id=f"files.{name}", tooltip=tooltip)
 
 
-class FilesScreen(ModeScreen):
+class FilesScreen(ModelsTabScreen):
     MODE = "files"
     BINDINGS = [
         _key("f", "tab('files-tab')", "Files", "tab_files", "Show the remote files"),
@@ -93,12 +82,8 @@ class FilesScreen(ModeScreen):
         super().__init__()
         self.listing = FileListing()
         self.purpose_index = 0
-        self.kind_index = 0
-        self.inventory = ModelInventory()
-        self.models_loaded = False
-        self.deleted_models: set[str] = set()
+        self.files_checked_at = time.monotonic()
         self.files_error = ""
-        self.models_error = ""
 
     # -- layout ---------------------------------------------------------------------------------
 
@@ -142,6 +127,23 @@ class FilesScreen(ModeScreen):
             return self.query_one(FilePreview).shown
         return True
 
+    def on_screen_resume(self) -> None:
+        # Back from another mode (a job may have written result files): add what is new on top,
+        # without clearing the list or moving the cursor.
+        if self.listing.complete and time.monotonic() - self.files_checked_at > RECHECK_SECONDS:
+            self.check_new_files()
+
+    @work(exclusive=True, group="files-new", exit_on_error=False, description="New files")
+    async def check_new_files(self) -> None:
+        self.files_checked_at = time.monotonic()
+        try:
+            newest = await FilesService(await self._client()).newest(self.listing.purpose)
+        except Exception as exc:  # a background check stays quiet; `r` shows the error
+            log.info("checking for new files failed: %s", exc)
+            return
+        self.query_one(FilesTable).add_files(newest, at_top=True, select=False)
+        self._update_files_status()
+
     def on_profile_changed(self) -> None:
         self.listing = FileListing(purpose=self.listing.purpose)
         self.query_one(FilesTable).clear_files()
@@ -150,20 +152,6 @@ class FilesScreen(ModeScreen):
         self.load_files()
         if self.active_tab == "models-tab":
             self.load_models()
-
-    def _report(self, error: Exception | None) -> None:
-        """Let the header's connection health follow what this screen saw."""
-        connection = getattr(self.app, "connection", None)
-        try:
-            if error is None:
-                connection.report_success()  # type: ignore[union-attr]
-            else:
-                connection.report_failure(error)  # type: ignore[union-attr]
-        except Exception as exc:  # a test double without health reporting is fine
-            log.debug("health not reported: %s", exc)
-
-    async def _client(self) -> AsyncOpenAI:
-        return await self.app.connection.client()  # type: ignore[attr-defined, no-any-return]
 
     # -- status lines ---------------------------------------------------------------------------
 
@@ -182,19 +170,6 @@ class FilesScreen(ModeScreen):
         if selected is not None and not self.files_error:
             state += f" · {describe_file(selected, time.time())}"
         self.query_one("#files-status", Static).update(f"{purpose} · {state}")
-
-    def _update_models_status(self) -> None:
-        kind = KIND_CHOICES[self.kind_index] or "all kinds"
-        if self.models_error:
-            text = f"{kind} · {self.models_error}"
-        elif not self.models_loaded:
-            text = f"{kind} · loading models…"
-        else:
-            shown = self.query_one(ModelsTable).row_count
-            text = f"{kind} · {shown} models · days left to shutdown, * = base model's date"
-            if self.inventory.notes:
-                text += " · " + "; ".join(self.inventory.notes[:2])
-        self.query_one("#models-status", Static).update(text)
 
     # -- files: listing and preview -------------------------------------------------------------
 
@@ -220,11 +195,6 @@ class FilesScreen(ModeScreen):
             self._update_files_status()
         elif isinstance(event.data_table, ModelsTable):
             self._update_model_detail()
-
-    def _update_model_detail(self) -> None:
-        entry = self.query_one(ModelsTable).selected_model
-        text = describe_model(entry, today_utc()) if entry else ""
-        self.query_one("#model-detail", Static).update(text)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if isinstance(event.data_table, FilesTable):
@@ -293,15 +263,7 @@ class FilesScreen(ModeScreen):
 
     def action_delete(self) -> None:
         if self.active_tab == "models-tab":
-            entry = self.query_one(ModelsTable).selected_model
-            if entry is None:
-                self.notify("No model selected", severity="warning")
-            elif not entry.served:
-                self.notify(NOT_SERVED, title="Model not served", severity="warning")
-            elif not entry.deletable:
-                self.notify(_NOT_DELETABLE[entry.kind], title="Cannot delete", severity="warning")
-            else:
-                self.delete_model(entry)
+            self.delete_selected_model()
             return
         file = self.query_one(FilesTable).selected_file
         if file is None:
@@ -367,89 +329,6 @@ class FilesScreen(ModeScreen):
         self._update_files_status()
         self.notify(f"Uploaded {path.name} as {uploaded.id}", title="Upload done", timeout=6)
 
-    # -- models ---------------------------------------------------------------------------------
-
-    @work(exclusive=True, group="models-list", exit_on_error=False, description="Listing models")
-    async def load_models(self) -> None:
-        self.models_error = ""
-        self._update_models_status()
-        try:
-            inventory = await ModelInventoryService(
-                await self._client(), deleted=self.deleted_models
-            ).load()
-            self._report(None)
-        except Exception as exc:
-            self._report(exc)
-            self.models_error = f"not listed: {explain(exc, 'list models')}"
-            self.models_loaded = True
-            self._update_models_status()
-            self.notify(explain(exc, "list models"), title="Models not listed", severity="error")
-            return
-        self.inventory = inventory
-        self.models_loaded = True
-        self._show_models()
-
-    def _show_models(self) -> None:
-        kind = KIND_CHOICES[self.kind_index]
-        entries = [
-            e
-            for e in self.inventory.entries
-            if kind is None or e.kind == kind or (kind == FINE_TUNED and e.kind != BASE)
-        ]
-        self.query_one(ModelsTable).show(entries, today_utc())
-        self._update_models_status()
-        self._update_model_detail()
-
-    def action_kind(self) -> None:
-        self.kind_index = (self.kind_index + 1) % len(KIND_CHOICES)
-        self._show_models()
-
-    def action_chat(self) -> None:
-        entry = self.query_one(ModelsTable).selected_model
-        if entry is None:
-            self.notify("No model selected", severity="warning")
-            return
-        self.open_chat(entry)
-
-    @work(exclusive=True, group="models-chat", exit_on_error=False, description="Open chat")
-    async def open_chat(self, entry: ModelEntry) -> None:
-        if not entry.served:
-            self.notify(NOT_SERVED, title="Model not served", severity="warning")
-            return
-        try:
-            client = await self._client()
-            if entry.kind != CHECKPOINT:  # some backends serve checkpoints without listing them
-                await client.models.retrieve(entry.id)
-        except Exception as exc:
-            status = getattr(exc, "status_code", None)
-            if status == 404:
-                self.notify(explain(exc, "chat"), title="Model not served", severity="warning")
-                return
-            log.info("could not check %s before chat: %s", entry.id, exc)
-        self.app.pending["chat_model"] = entry.id  # type: ignore[attr-defined]
-        self.app.switch_mode("chat")
-
-    @work(exclusive=True, group="models-delete", exit_on_error=False, description="Delete model")
-    async def delete_model(self, entry: ModelEntry) -> None:
-        message = f"{entry.id}\nApps using this model stop working. This cannot be undone."
-        confirmed = await self.app.push_screen_wait(
-            ConfirmScreen("Delete fine-tuned model?", message, confirm_label="Delete", danger=True)
-        )
-        if not confirmed:
-            return
-        try:
-            await ModelInventoryService(await self._client(), deleted=self.deleted_models).delete(
-                entry.id
-            )
-        except Exception as exc:
-            self.notify(explain(exc, "delete model"), title="Not deleted", severity="error")
-            return
-        self.inventory.entries = [e for e in self.inventory.entries if e.id != entry.id]
-        self.query_one(ModelsTable).remove_model(entry.id)
-        self._update_models_status()
-        self._update_model_detail()
-        self.notify(f"Deleted {entry.id}", timeout=4)
-
     # -- both tabs ------------------------------------------------------------------------------
 
     def action_tab(self, tab: str) -> None:
@@ -492,11 +371,3 @@ class _Progress:
 
 
 _UPLOAD_HELP = "A JSONL dataset; it is linted first: errors block the upload, warnings are shown."
-NOT_SERVED = (
-    "Its job succeeded, but the server does not serve it yet: a new fine-tuned model can take a"
-    " few minutes to appear. Press r to refresh."
-)
-_NOT_DELETABLE = {
-    BASE: "Base models belong to the provider; only your fine-tuned models can be deleted.",
-    "checkpoint": "Checkpoints are kept with their job; delete the fine-tuned model instead.",
-}

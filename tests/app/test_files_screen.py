@@ -360,3 +360,22 @@ async def test_only_jsonl_files_are_offered_for_fine_tuning(
     await session.until(lambda: session.toasted("Cannot upload"))
     assert session.toasted("ft-tui convert")
     assert not fake_openai.state.files
+
+
+async def test_coming_back_to_the_mode_adds_new_files_without_moving_the_cursor(
+    session: Session, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("screens.files.RECHECK_SECONDS", 0.0)
+    first = fake_openai.add_file("a.jsonl", b"{}\n")
+    second = fake_openai.add_file("b.jsonl", b"{}\n")
+    await session.pilot.press("r")
+    await session.until(lambda: session.files.row_count == 2)
+    _select(session.files, first)
+    await session.pilot.press("1")
+    newer = fake_openai.add_file("step_metrics.csv", b"step\n", "fine-tune-results")
+    await session.pilot.press("4")
+    await session.until(lambda: session.files.row_count == 3)
+    assert [f.id for f in session.files.files] == [newer, second, first]
+    selected = session.files.selected_file
+    assert selected is not None and selected.id == first
+    assert "3 files" in session.status()

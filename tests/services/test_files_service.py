@@ -12,15 +12,14 @@ import openai
 import pytest
 
 from tests.fake_openai.server import FakeOpenAI
+from tui.services.file_content import Base64Stream, looks_base64
 from tui.services.files import (
-    Base64Stream,
     DestinationExists,
     FileActionError,
     FileListing,
     FilesService,
     RemoteFile,
     explain_error,
-    looks_base64,
     suggest_download_path,
     upload_file,
 )

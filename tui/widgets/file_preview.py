@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tui.services.files import FilePreview as Preview
+from tui.services.file_content import FilePreview as Preview
 from tui.services.files import RemoteFile, human_size
 
 

@@ -65,14 +65,23 @@ class FilesTable(DataTable[str | Text]):
         self._files.clear()
         self.clear()
 
-    def add_files(self, files: list[RemoteFile], *, at_top: bool = False) -> None:
-        """Append files not shown yet; `at_top` puts them first and selects the first one."""
+    def add_files(
+        self, files: list[RemoteFile], *, at_top: bool = False, select: bool = True
+    ) -> None:
+        """Append files not shown yet. `at_top` puts them first; `select` then moves the cursor
+        to the first of them, otherwise the selected file stays selected."""
         if at_top:
-            fresh = {f.id: f for f in files}
-            ordered = list(fresh.values()) + [f for f in self._files.values() if f.id not in fresh]
+            fresh = {f.id: f for f in files if f.id not in self._files}
+            if not fresh:
+                return
+            keep = self.selected_file
+            ordered = list(fresh.values()) + list(self._files.values())
             self.clear_files()
             self.add_files(ordered)
-            self.move_cursor(row=0)
+            if select:
+                self.move_cursor(row=0)
+            elif keep is not None:
+                self.move_cursor(row=self.get_row_index(keep.id))
             return
         for file in files:
             if file.id in self._files:
