@@ -199,3 +199,14 @@ def test_every_written_example_is_linted_and_counted_in_the_summary(tmp_path: Pa
     assert "warning empty_assistant_message: 1" in result.out
     assert "example 2 (line 3): warning empty_assistant_message" in result.out
     assert "warning empty_content: 1" in result.out  # the row with no question
+
+
+def test_preference_pairs_become_sft_on_the_preferred_reply(tmp_path: Path) -> None:
+    src = COOKBOOK / "extracted" / "dpo_guide_train_pairs0.jsonl"
+    pair = json.loads(src.read_text(encoding="utf-8"))
+    result = run_cli("convert", src, "sft.jsonl", cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert "preference pairs: input messages + preferred output" in result.out
+    assert "wrote 1 example to" in result.out and "lint: the example passes" in result.out
+    [example] = read_jsonl(tmp_path / "sft.jsonl")
+    assert example == {"messages": pair["input"]["messages"] + pair["preferred_output"]}

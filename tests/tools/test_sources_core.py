@@ -77,3 +77,18 @@ def test_jsonl_record_missing_a_mapped_field_names_its_line(tmp_path: Path) -> N
         convert(source, mapping, tmp_path / "out.jsonl")
     assert not (tmp_path / "out.jsonl").exists()
     assert len(preview_examples(source, mapping, limit=1)) == 1
+
+
+def test_xlsx_without_openpyxl_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really a workbook")
+    monkeypatch.setitem(sys.modules, "openpyxl", None)  # import openpyxl now fails
+    with pytest.raises(ToolError, match=r"needs the optional package openpyxl: pip install"):
+        open_source(path)
+    monkeypatch.undo()
+    with pytest.raises(ToolError, match="not a readable .xlsx workbook"):
+        open_source(path)

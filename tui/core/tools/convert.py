@@ -46,11 +46,25 @@ def _joined(record: Record, columns: tuple[str, ...]) -> str:
     return "\n\n".join(part for part in parts if part.strip())
 
 
+def _from_preference(record: Record) -> Example:
+    source = record.fields.get("input")
+    preferred = record.fields.get("preferred_output")
+    if not isinstance(source, dict) or not isinstance(source.get(CHAT_FIELD), list):
+        raise ToolError(f"{record.where}: 'input' has no 'messages' list")
+    if not isinstance(preferred, list):
+        raise ToolError(f"{record.where}: 'preferred_output' is not a list of messages")
+    example: Example = {CHAT_FIELD: [*source[CHAT_FIELD], *preferred]}
+    for key in ("tools", "parallel_tool_calls"):
+        if key in source:
+            example[key] = source[key]
+    return example
+
+
 def _passthrough(record: Record, mapping: Mapping) -> Example:
-    messages = record.fields[CHAT_FIELD]
+    example = _from_preference(record) if mapping.preference else dict(record.fields)
+    messages = example.get(CHAT_FIELD)
     if not isinstance(messages, list):
         raise ToolError(f"{record.where}: 'messages' is not a list")
-    example = dict(record.fields)
     has_system = any(isinstance(m, dict) and m.get("role") == "system" for m in messages)
     if mapping.system_prompt and not has_system:
         example[CHAT_FIELD] = [{"role": "system", "content": mapping.system_prompt}, *messages]
@@ -60,7 +74,7 @@ def _passthrough(record: Record, mapping: Mapping) -> Example:
 def build_example(record: Record, mapping: Mapping) -> Example | None:
     """The chat example for one record, or None when all its mapped cells are empty."""
     if mapping.passthrough:
-        if CHAT_FIELD not in record.fields:
+        if not mapping.preference and CHAT_FIELD not in record.fields:
             raise ToolError(f"{record.where}: no 'messages' field, unlike the first records")
         return _passthrough(record, mapping)
     user = _joined(record, mapping.user)
@@ -91,7 +105,8 @@ class ConvertSummary:
     lint: LintTally = field(default_factory=LintTally)
 
     def lines(self) -> list[str]:
-        out = [f"wrote {self.written} examples to {self.out}"]
+        noun = "example" if self.written == 1 else "examples"
+        out = [f"wrote {self.written} {noun} to {self.out}"]
         if self.blank_skipped:
             where = ", ".join(self.blank_first)
             more = ", …" if self.blank_skipped > len(self.blank_first) else ""

@@ -49,7 +49,11 @@ class LintTally:
         if not self.examples:
             return []
         if not self.by_rule:
-            return [f"lint: all {self.examples} examples pass"]
+            return [
+                "lint: the example passes"
+                if self.examples == 1
+                else f"lint: all {self.examples} examples pass"
+            ]
         out = [
             f"lint: {self.with_errors} of {self.examples} examples with errors, "
             f"{self.with_warnings} with warnings"

@@ -30,6 +30,7 @@ HINTS: dict[str, tuple[str, ...]] = {
     ),
 }
 CHAT_FIELD = "messages"  # a source that already holds chat examples
+PREFERENCE_FIELDS = ("input", "preferred_output")  # DPO pairs: SFT on the preferred replies
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,15 @@ class Mapping:
     assistant: tuple[str, ...] = ()
     system_prompt: str | None = None  # a fixed system message, used when no system column
     passthrough: bool = False  # records already carry "messages"
+    preference: bool = False  # DPO records: input messages + the preferred output
 
     def columns(self, role: str) -> tuple[str, ...]:
         cols: tuple[str, ...] = getattr(self, role)
         return cols
 
     def describe(self) -> str:
+        if self.preference:
+            return "preference pairs: input messages + preferred output (SFT on preferred replies)"
         if self.passthrough:
             extra = f', system prompt "{_short(self.system_prompt)}"' if self.system_prompt else ""
             return f"records already hold chat messages (kept as they are{extra})"
@@ -79,6 +83,8 @@ def guess_mapping(columns: Iterable[str], system_prompt: str | None = None) -> M
     cols = list(columns)
     if CHAT_FIELD in cols:
         return Mapping(system_prompt=system_prompt, passthrough=True)
+    if all(field in cols for field in PREFERENCE_FIELDS):
+        return Mapping(system_prompt=system_prompt, passthrough=True, preference=True)
     taken: set[str] = set()
     chosen: dict[str, tuple[str, ...]] = {}
     for role in ("assistant", "system", "user"):
