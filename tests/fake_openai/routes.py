@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tests.fake_openai.jobs import TERMINAL, FakeJob, JobPlan, Json, new_job_data, success_stages
+from tests.fake_openai.state import HTTPError
 
 if TYPE_CHECKING:
-    from tests.fake_openai.server import FakeOpenAI, FakeState, _Handler
+    from tests.fake_openai.handler import _Handler
+    from tests.fake_openai.server import FakeOpenAI
+    from tests.fake_openai.state import FakeState
 
 
-def _err(status: int, message: str, code: str | None = None, param: str | None = None) -> Any:
-    from tests.fake_openai.server import HTTPError
-
+def _err(status: int, message: str, code: str | None = None, param: str | None = None) -> HTTPError:
     return HTTPError(status, message, code, param)
 
 
@@ -29,9 +30,19 @@ def _limit(query: dict[str, str], default: int, maximum: int = 10_000) -> int:
 
 
 def _page(items: list[Json], after: str | None, limit: int) -> Json:
-    from tests.fake_openai.server import _page as page
-
-    return page(items, after, limit)
+    """A cursor page over items already in the API's order."""
+    start = 0
+    if after is not None:
+        ids = [str(item["id"]) for item in items]
+        start = ids.index(after) + 1 if after in ids else len(items)
+    data = items[start : start + limit]
+    return {
+        "object": "list",
+        "data": data,
+        "has_more": start + limit < len(items),
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
+    }
 
 
 def _job(state: FakeState, job_id: str) -> FakeJob:

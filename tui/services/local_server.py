@@ -14,7 +14,7 @@ Discovery files in the server's data dir (defined here; `ft-tui serve` need not 
   started without a key, so a key stored there is reused; a random one is created otherwise.
   Never logged.
 - `server-console.log`: the child's stdout and stderr (its tail is shown if it fails to start).
-- `server.lock`: serialises starts so two ft-tui windows do not start two servers.
+- `start.lock`: serialises starts so two ft-tui windows do not start two servers.
 
 A server is reused when `server.json` names a live pid and `GET <url>/health` answers 200 with
 the key from `api_key`, or, for a profile with a fixed `port`, when a server started by hand
@@ -46,7 +46,7 @@ from tui.services.errors import ServiceError
 DISCOVERY_FILE = "server.json"
 KEY_FILE = "api_key"  # the same file `ft-tui serve` uses for its own key
 LOG_FILE = "server-console.log"  # `ft-tui serve` itself logs to server.log
-LOCK_FILE = "server.lock"
+LOCK_FILE = "start.lock"  # `ft-tui serve` itself holds server.lock while it runs
 LOCAL_EXTRA_MODULES = ("torch", "transformers", "peft", "starlette", "uvicorn")
 INSTALL_HINT = "install ft-tui[local] or set OPENAI_API_KEY"
 
