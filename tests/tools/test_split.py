@@ -138,3 +138,10 @@ def test_linter_finds_the_leak_of_a_plain_split_and_none_after_grouping(tmp_path
     report = lint_path(tmp_path / "rep.train.jsonl", validation=tmp_path / "rep.valid.jsonl")
     assert report.counts_by_rule.get("validation_overlap", 0) == 0
     assert report.validation is not None and report.validation.examples == 18
+
+
+def test_a_csv_is_refused_with_a_pointer_to_convert(tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_text("prompt,completion\na,b\nc,d\n", encoding="utf-8")
+    result = run_cli("split", "d.csv", cwd=tmp_path)
+    assert result.code == 2
+    assert "the first line is not a JSON object" in result.err and "ft-tui convert" in result.err

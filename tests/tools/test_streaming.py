@@ -74,6 +74,11 @@ def test_progress_line_only_on_a_terminal() -> None:
     assert "\rconverting  25%  250.0 MB / 1.0 GB" in screen.getvalue()
     show(1_000_000_000, 1_000_000_000)
     assert screen.getvalue().endswith("\r\x1b[K")  # the line is cleared at the end
+    rows = _Terminal()
+    by_row = stderr_progress("converting", rows, unit="rows")
+    assert by_row is not None
+    by_row(1_500, 3_000)
+    assert "converting  50%  1,500 rows / 3,000 rows" in rows.getvalue()
 
 
 def test_new_outputs_follow_the_umask_and_in_place_keeps_permissions(tmp_path: Path) -> None:

@@ -62,7 +62,7 @@ def _convert(args: argparse.Namespace) -> int:
         args.output,
         force=args.force,
         lint=example_linter(args.model),
-        progress=stderr_progress("converting"),
+        progress=stderr_progress("converting", unit="rows" if source.kind == "xlsx" else "bytes"),
     )
     print_lines(summary.lines())
     return 0

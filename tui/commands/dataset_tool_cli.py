@@ -20,15 +20,23 @@ def _size(value: int) -> str:
     return str(value)
 
 
-def stderr_progress(label: str, stream: TextIO | None = None) -> ProgressCallback | None:
-    """A progress line on stderr, redrawn in place; None when stderr is not a terminal."""
+def stderr_progress(
+    label: str, stream: TextIO | None = None, *, unit: str = "bytes"
+) -> ProgressCallback | None:
+    """A progress line on stderr, redrawn in place; None when stderr is not a terminal.
+
+    `unit` is "bytes" (shown as KB/MB/GB) or a word such as "rows" (shown as counts).
+    """
     out = stream or sys.stderr
     if not out.isatty():
         return None
 
+    def amount(value: int) -> str:
+        return _size(value) if unit == "bytes" else f"{value:,} {unit}"
+
     def show(done: int, total: int) -> None:
         percent = 100 * done // total if total else 100
-        out.write(f"\r{label} {percent:3d}%  {_size(done)} / {_size(total)}\x1b[K")
+        out.write(f"\r{label} {percent:3d}%  {amount(done)} / {amount(total)}\x1b[K")
         if done >= total:
             out.write("\r\x1b[K")
         out.flush()

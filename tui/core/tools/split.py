@@ -16,6 +16,7 @@ Lines are copied byte for byte; blank lines are dropped and counted.
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +90,18 @@ def target_size(examples: int, ratio: float | None, count: int | None) -> int:
     return min(examples - 1, max(1, int(examples * ratio + 0.5)))
 
 
+def _require_jsonl(path: Path, first: bytes) -> None:
+    try:
+        value = json.loads(first)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise ToolError(
+            f"{path}: the first line is not a JSON object; split works on JSONL datasets "
+            "(convert CSV, TSV, JSON or XLSX first with ft-tui convert)"
+        )
+
+
 def plan_split(
     path: Path,
     *,
@@ -107,6 +120,8 @@ def plan_split(
             blank += 1
             continue
         examples += 1
+        if examples == 1:
+            _require_jsonl(path, line)
         if group_by_prompt:
             buckets[prompt_hash(line, seed) >> (64 - BUCKET_BITS)] += 1
     target = target_size(examples, ratio, count)
