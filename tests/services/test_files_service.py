@@ -115,6 +115,9 @@ async def test_download_decodes_and_never_overwrites_silently(
     result = await service.download(file, tmp_path, progress=lambda done, _t: seen.append(done))
     assert result.path == tmp_path / "step_metrics.csv"
     assert result.decoded_base64 and result.path.read_text() == CSV
+    umask = os.umask(0)
+    os.umask(umask)
+    assert result.path.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's private 0600
     assert seen and seen[-1] == file.bytes
 
     result.path.write_text("my notes")

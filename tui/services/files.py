@@ -222,6 +222,7 @@ class FilesService:
                     if progress:
                         progress(received, file.bytes)
                 out.write(sink.finish())
+            os.chmod(temp_name, _new_file_mode(target))  # mkstemp makes it private (0600)
             os.replace(temp_name, target)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -253,6 +254,16 @@ class FilesService:
                 break
             after = page.data[-1].id
         return found
+
+
+def _new_file_mode(target: Path) -> int:
+    """The replaced file's mode, or what `open()` would give a new file under the umask."""
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def resolve_destination(destination: Path, file: RemoteFile) -> Path:
