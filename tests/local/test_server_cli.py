@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.local.conftest import ROOT
+from tests.local.conftest import ROOT, LocalServer
 
 
 def _serve(args: list[str], timeout: float = 30.0) -> subprocess.Popen[str]:
@@ -81,3 +81,17 @@ def test_bad_flags_are_explained(tmp_path: Path) -> None:
         )
         assert result.returncode == 2 and expected in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_a_second_server_on_the_same_data_dir_is_refused(local_server: LocalServer) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tui", "serve", "--port", "0"]
+        + ["--data-dir", str(local_server.data_dir), "--api-key", "k"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "another ft-tui serve is already using" in result.stderr
+    local_server.client().models.list()  # the first one is unharmed

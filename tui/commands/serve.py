@@ -71,6 +71,25 @@ def _configure_logging(data_dir: Path) -> Path:
     return log_file
 
 
+_held_locks: list[object] = []
+
+
+def _lock_data_dir(data_dir: Path) -> bool:
+    """One server per data dir: hold an exclusive lock on `server.lock` while running."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; run one server per data dir by hand
+        return True
+    handle = (data_dir / "server.lock").open("a+b")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return False
+    _held_locks.append(handle)  # released when the process exits
+    return True
+
+
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -105,6 +124,13 @@ def run(args: argparse.Namespace) -> int:
         key, generated = (args.api_key, False) if args.api_key else load_or_create_api_key(data_dir)
     except OSError as exc:
         print(f"ft-tui serve: cannot use data dir {data_dir}: {exc}", file=sys.stderr)
+        return 2
+    if not _lock_data_dir(data_dir):
+        print(
+            f"ft-tui serve: another ft-tui serve is already using {data_dir}; stop it or pass "
+            "--data-dir",
+            file=sys.stderr,
+        )
         return 2
     try:
         import uvicorn

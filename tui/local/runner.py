@@ -228,19 +228,20 @@ class JobRunner:
             if self._run is not None or self._stopping.is_set():
                 return
             queued = self._store.jobs_with_status("queued")
-            if not queued:
-                return
-            job_id = queued[0]
-            job = self._store.get_job(job_id)
-            if job is None:
-                return
-            try:
-                request = self._request_for(job)
-            except JobFailure as failure:
-                self._fail(job_id, failure.code, failure.message, failure.param)
+            job = self._store.get_job(queued[0]) if queued else None
+        if job is None:
+            return
+        job_id = str(job["id"])
+        try:  # outside the lock: the first use of the bundled model converts it (~30 s)
+            request = self._request_for(job)
+        except JobFailure as failure:
+            self._fail(job_id, failure.code, failure.message, failure.param)
+            return
+        with self._lock:
+            if self._run is not None or self._stopping.is_set():
                 return
             if not self._store.transition(job_id, ("queued",), status="running"):
-                return
+                return  # cancelled or paused meanwhile
             self._store.add_event(job_id, "Fine-tuning job started")
             try:
                 self._run = self._driver.start(request, self._settings.db_path)
