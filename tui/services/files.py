@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import tempfile
+import secrets
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,7 +211,7 @@ class FilesService:
             raise FileActionError(
                 f"folder {target.parent} does not exist", "create it first or pick another path"
             )
-        handle, temp_name = tempfile.mkstemp(prefix=".ft-tui-", dir=target.parent)
+        handle, temp_name = _open_partial(target)
         sink = DecodingSink(decode)
         received = 0
         try:
@@ -222,7 +222,8 @@ class FilesService:
                     if progress:
                         progress(received, file.bytes)
                 out.write(sink.finish())
-            os.chmod(temp_name, _new_file_mode(target))  # mkstemp makes it private (0600)
+            if target.exists():
+                os.chmod(temp_name, target.stat().st_mode & 0o777)  # replacing keeps the mode
             os.replace(temp_name, target)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -256,14 +257,15 @@ class FilesService:
         return found
 
 
-def _new_file_mode(target: Path) -> int:
-    """The replaced file's mode, or what `open()` would give a new file under the umask."""
-    try:
-        return target.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+def _open_partial(target: Path) -> tuple[int, str]:
+    """A new hidden file next to `target`, created with the umask's usual permissions."""
+    for _ in range(100):
+        name = str(target.parent / f".{target.name}.{secrets.token_hex(4)}.part")
+        try:
+            return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), name
+        except FileExistsError:
+            continue
+    raise FileActionError(f"cannot create a temporary file in {target.parent}")
 
 
 def resolve_destination(destination: Path, file: RemoteFile) -> Path:
