@@ -86,6 +86,8 @@ def parse_file(text: str, what: str, required: bool) -> tuple[FileChoice | None,
         return None, f"{what}: {path} does not exist (and is not a file id like file-abc123)"
     if not path.is_file():
         return None, f"{what}: {path} is not a file"
+    if path.suffix.lower() != ".jsonl":
+        return None, f"{what}: fine-tuning takes .jsonl files (convert it in 1 Datasets with c)"
     return FileChoice(path=path), ""
 
 

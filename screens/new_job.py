@@ -9,6 +9,7 @@ An existing file id (`file-…`) is used as is. Dismisses with the new job's id,
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from textual.widgets import Button, Footer, Input, Label, ProgressBar, Select, S
 from screens.base import describe_error
 from screens.confirm import ConfirmScreen
 from screens.job_request import METHOD_HYPERS, FileChoice, JobRequest, build_request
+
+log = logging.getLogger("ft-tui.jobs")
 
 HYPER_FIELDS = ("n_epochs", "batch_size", "learning_rate_multiplier", "beta")
 TEXT_FIELDS = ("training", "validation", "suffix", "seed", *HYPER_FIELDS, "metadata")
@@ -250,8 +253,13 @@ class NewJobScreen(Screen[str | None]):
         self._busy = True
         try:
             await self._submit(request, launch)
+        except Exception as exc:  # this screen is not a ModeScreen: say it here, never a traceback
+            log.warning("new job failed: %s", exc)
+            self._problems([f"{'Launch' if launch else 'Check'} failed: {describe_error(exc)}"])
+            self.notify(describe_error(exc), title="New job", severity="error", timeout=8)
         finally:
             self._busy = False
+            self.query_one("#upload-progress", ProgressBar).display = False
 
     async def _submit(self, request: JobRequest, launch: bool) -> None:
         estimate = self.query_one("#estimate", Static)

@@ -187,3 +187,21 @@ async def test_dpo_shows_beta_and_sends_the_dpo_method(
         method = fake_openai.job(job_id).data["method"]
         assert method["type"] == "dpo"
         assert method["dpo"]["hyperparameters"]["beta"] == 0.2
+
+
+async def test_a_refused_upload_is_reported_in_the_form(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    path = _dataset(tmp_path / "train.jsonl", 12)
+    fake_openai.fail_next(400, count=10, path_contains="/files")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await _open_form(pilot, app, path)
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=60)
+        await pilot.press("y")
+        problems = screen.query_one("#form-problems")
+        await wait_until(pilot, lambda: "Launch failed" in text_of(problems))
+        assert isinstance(app.screen, NewJobScreen)  # still there, values kept, nothing created
+        assert screen.query_one("#training", Input).value == str(path)
+        assert not _created(fake_openai)

@@ -234,3 +234,12 @@ async def test_event_log_colours_levels_and_ignores_duplicates() -> None:
         assert colour(1) == "yellow"
         assert colour(2) == "red"
         assert colour(0) != "red"
+
+
+def test_only_jsonl_files_are_accepted(tmp_path: Path) -> None:
+    data = tmp_path / "train.csv"
+    data.write_text("a,b\n", encoding="utf-8")
+    _, problems = build_request(_values(str(data)))
+    assert problems == [
+        "training file: fine-tuning takes .jsonl files (convert it in 1 Datasets with c)"
+    ]
