@@ -251,6 +251,7 @@ class ChatScreen(ModeScreen):
             return False
         user = await view.add_message("user", "You", text)
         bubble = await view.add_message("assistant", view.model)
+        bubble.set_footer("waiting for the first token…")
         history = [*view.history, ChatMessage("user", text)]
         try:
             reply = await stream_reply(client, settings, history, bubble.append, price=chat_price)

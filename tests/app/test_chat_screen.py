@@ -79,7 +79,8 @@ async def test_opens_on_the_newest_fine_tuned_model_and_streams_a_reply(
         assert app.focused is _prompt(app)
         await _send(pilot, app, "Capital of France?")
         await wait_until(
-            pilot, lambda: len(_messages(app)) == 2 and bool(_messages(app)[1].footer_text)
+            pilot,
+            lambda: len(_messages(app)) == 2 and _messages(app)[1].state == "done" and _idle(app),
         )
         user, answer = _messages(app)
         assert user.text == "Capital of France?"

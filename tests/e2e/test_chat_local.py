@@ -43,7 +43,9 @@ def _connection(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> Connect
 
 
 def _finished(messages: list[MessageView]) -> bool:
-    return bool(messages) and messages[-1].state != "streaming" and bool(messages[-1].footer_text)
+    return (
+        bool(messages) and messages[-1].state != "streaming" and "tok" in messages[-1].footer_text
+    )
 
 
 async def test_chat_with_a_freshly_fine_tuned_local_model(

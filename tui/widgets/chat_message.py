@@ -169,6 +169,8 @@ class MessageView(Vertical):
         second they go to the Markdown stream together, so the cost per token stays tiny."""
         if not fragment:
             return
+        if not self._pieces and self._footer.display:
+            self.set_footer("")  # the "waiting" note goes once text arrives
         self._pieces.append(fragment)
         self._unflushed.append(fragment)
         if self._flush_timer is None:

@@ -16,7 +16,9 @@ class ChatView(VerticalScroll):
 
     DEFAULT_CSS = """
     ChatView { height: 1fr; padding: 0 1 0 0; }
-    ChatView > .model-title { height: 1; color: $text-muted; background: $panel; padding: 0 1; }
+    ChatView > .model-title {
+        dock: top; height: 1; color: $text-muted; background: $panel; padding: 0 1;
+    }
     ChatView > .placeholder { color: $text-muted; padding: 1 2; }
     """
 
