@@ -86,6 +86,8 @@ class FtApp(App[None]):
             self.set_keymap(config.keymap())
         except config.ConfigError as exc:
             self.notify(str(exc), title="Keymap not applied", severity="error", timeout=10)
+        if self._connection is not None:  # injected (tests, embedding)
+            self._connection.add_listener(self._on_health)
         self.switch_mode("datasets")
         try:  # cheap: reads the settings file, touches no network
             _ = self.connection
