@@ -73,6 +73,7 @@ class JobRunner:
         self._run: TrainingRun | None = None
         self._run_job: str | None = None
         self._cancel_requested = False
+        self._pause_requested = False
 
     # ---- lifecycle of the runner itself ------------------------------------------------------
 
@@ -92,14 +93,17 @@ class JobRunner:
         with self._lock:
             run, job_id = self._run, self._run_job
             self._run, self._run_job = None, None
+            cancelled, paused_by_user = self._cancel_requested, self._pause_requested
         if run is None or job_id is None:
             return
-        run.request_stop("pause")
+        run.request_stop("cancel" if cancelled else "pause")
         result = run.result() if run.wait(SHUTDOWN_PAUSE_S) else None
         if result is None:
             run.kill()
             return
-        if result.outcome is not None and result.outcome.status == "paused":
+        outcome = result.outcome
+        saved = outcome is not None and outcome.status == "paused"
+        if saved and not paused_by_user and not cancelled:
             self._store.update_job(
                 job_id,
                 status="queued",
@@ -110,7 +114,7 @@ class JobRunner:
                 job_id, "The server stopped; the job was saved and continues when it starts again"
             )
             return
-        self._finish(job_id, result, cancelled=False)
+        self._finish(job_id, result, cancelled)
 
     def wake(self) -> None:
         self._wake.set()
@@ -160,6 +164,7 @@ class JobRunner:
                     self._store.add_event(job_id, "Fine-tuning job paused")
                     return
                 raise self._not_in_state(job_id, "paused")
+            self._pause_requested = True
             run.request_stop("pause")
         run.wait(PAUSE_WAIT_S)
         self._reap()
@@ -251,6 +256,7 @@ class JobRunner:
                 return
             self._run_job = job_id
             self._cancel_requested = False
+            self._pause_requested = False
 
     def _request_for(self, job: dict[str, Any]) -> TrainingRequest:
         try:
@@ -287,7 +293,7 @@ class JobRunner:
                 return
             self._run, self._run_job = None, None
             cancelled = self._cancel_requested
-            self._cancel_requested = False
+            self._cancel_requested = self._pause_requested = False
             try:
                 self._finish(job_id, result, cancelled)
             except Exception as exc:
