@@ -25,7 +25,7 @@ from tui.core.tools.progress import ProgressCallback
 
 R = TypeVar("R")
 T = TypeVar("T")
-HELP = "Ctrl+R (or Enter in a text field): write · F5: refresh preview · Escape: cancel"
+HELP = "Ctrl+R or Enter in a text field: write · F5: refresh preview · Esc: cancel"
 PREVIEW_DELAY = 0.25  # seconds of quiet typing before the preview is recomputed
 
 
@@ -39,17 +39,19 @@ class ToolDialog(ModalScreen[R | None], Generic[R]):
         Binding("f5", "preview", "Refresh preview", id="tools.preview"),
     ]
     DEFAULT_CSS = """
-    ToolDialog > .dialog { width: 100; max-width: 95%; max-height: 95%; }
-    ToolDialog .form { height: auto; }
-    ToolDialog .row { height: auto; }
-    ToolDialog .row > .label { width: 18; padding: 1 1 0 0; }
+    ToolDialog > .dialog { width: 100; max-width: 98%; max-height: 98%; }
+    ToolDialog .form { height: auto; max-height: 14; overflow-y: auto; }
+    ToolDialog .row { height: 1; margin-bottom: 0; }
+    ToolDialog .row > .label { width: 16; padding: 0 1 0 0; color: $text-muted; }
     ToolDialog .row > Input, ToolDialog .row > Select { width: 1fr; }
-    ToolDialog .row > Checkbox { width: auto; }
-    ToolDialog #tool-preview-box { height: 14; border: round $panel; }
-    ToolDialog #tool-progress { width: 100%; }
+    ToolDialog .row > Checkbox { width: 1fr; height: 1; border: none; padding: 0; }
+    ToolDialog .row > Checkbox:focus { background: $boost; }
+    ToolDialog #tool-preview-box { height: 1fr; min-height: 5; border: round $panel; }
+    ToolDialog #tool-progress { width: 100%; height: 1; }
     ToolDialog #tool-status { height: auto; padding: 0 1; }
     ToolDialog #tool-status.error { color: $error; }
-    ToolDialog .dialog-buttons Button { margin-left: 1; }
+    ToolDialog .dialog-buttons { height: 1; }
+    ToolDialog .dialog-buttons Button { margin-left: 2; min-width: 14; }
     """
 
     def __init__(self) -> None:
@@ -75,14 +77,18 @@ class ToolDialog(ModalScreen[R | None], Generic[R]):
                 markup=False,
             )
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Write (enter)", variant="primary", id="tool-write")
-                yield Button("Cancel (esc)", id="tool-cancel")
+                yield Button("Write (ctrl+r)", variant="primary", id="tool-write", compact=True)
+                yield Button("Cancel (esc)", id="tool-cancel", compact=True)
 
     def compose_form(self) -> ComposeResult:
         yield from ()
 
     @staticmethod
     def row(label: str, *widgets: Any) -> Horizontal:
+        """A labelled form row; inputs and selects are compact (one line) to fit small terminals."""
+        for widget in widgets:
+            if hasattr(widget, "compact"):
+                widget.compact = True
         return Horizontal(Static(label, classes="label", markup=False), *widgets, classes="row")
 
     def on_mount(self) -> None:
@@ -224,6 +230,9 @@ class ToolDialog(ModalScreen[R | None], Generic[R]):
         except ToolError as exc:
             self.set_status(str(exc), error=True)
             return
+        if self._timer is not None:
+            self._timer.stop()
+        self.workers.cancel_group(self, "tool-preview")
         self.running = True
         self.set_status("Writing… (Escape cancels; nothing is written until the end)")
         self._run(work, self._finished, group="tool-run")

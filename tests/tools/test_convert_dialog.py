@@ -96,3 +96,27 @@ async def test_bad_source_shows_the_reason_and_escape_returns_none(tmp_path: Pat
         await pilot.press("escape")
         await pilot.pause()
     assert app.results == [None]
+
+
+async def test_escape_during_a_write_cancels_it_and_writes_nothing(tmp_path: Path) -> None:
+    src = tmp_path / "big.csv"
+    with src.open("w", encoding="utf-8") as handle:
+        handle.write("prompt,completion\n")
+        for i in range(40_000):
+            handle.write(f"Question {i} about something long enough,An answer {i} " * 1 + "\n")
+    dialog = ConvertScreen(src)
+    app = DialogHost(dialog)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await wait_until(pilot, lambda: "user: Question 0" in preview_text(app))
+        # Start writing without waiting (Pilot's press waits until the app is idle, which is
+        # after the job), then press Escape while 40,000 rows are still being linted.
+        dialog.action_write()
+        assert dialog.running
+        await pilot.press("escape")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "Cancelled; nothing was written." in status_text(app)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv"]
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.results == [None]

@@ -121,25 +121,3 @@ async def test_fix_in_place_only_when_asked_and_escape_cancels(tmp_path: Path) -
         await pilot.press("escape")
         await pilot.pause()
     assert app.results == [None]
-
-
-async def test_escape_during_a_write_cancels_it_and_writes_nothing(tmp_path: Path) -> None:
-    line = json.dumps(chat("A fairly long question to make the file big " * 4, "An answer " * 30))
-    data = tmp_path / "big.jsonl"
-    with data.open("w", encoding="utf-8") as handle:
-        for i in range(60_000):
-            handle.write(line.replace("big", f"big{i}") + "\n")
-    app = DialogHost(SplitScreen(data))
-    async with app.run_test(size=(120, 50)) as pilot:
-        app.dialog.query_one("#split-group").focus()
-        await pilot.press("space")
-        await wait_until(pilot, lambda: "60000 examples" in preview_text(app), timeout=60)
-        await pilot.press("ctrl+r")
-        await pilot.press("escape")
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-        assert "Cancelled; nothing was written." in status_text(app)
-        assert sorted(p.name for p in tmp_path.iterdir()) == ["big.jsonl"]
-        await pilot.press("escape")
-        await pilot.pause()
-    assert app.results == [None]
