@@ -50,10 +50,17 @@ def test_wrong_or_missing_key_is_401(shared_server: LocalServer) -> None:
         shared_server.client(api_key="wrong").models.list()
 
 
-def test_health_needs_no_key(shared_server: LocalServer) -> None:
+def test_health_needs_no_key_but_checks_one_that_is_sent(shared_server: LocalServer) -> None:
     url = shared_server.base_url.removesuffix("/v1") + "/health"
     with urllib.request.urlopen(url, timeout=10) as response:
         assert json.loads(response.read())["status"] == "ok"
+    right = urllib.request.Request(url, headers={"Authorization": f"Bearer {API_KEY}"})
+    with urllib.request.urlopen(right, timeout=10) as response:
+        assert response.status == 200
+    wrong = urllib.request.Request(url, headers={"Authorization": "Bearer another-servers-key"})
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(wrong, timeout=10)
+    assert error.value.code == 401
 
 
 @pytest.mark.parametrize("path", ["/fine_tuning/jobs", "/chat/completions"], ids=["jobs", "chat"])

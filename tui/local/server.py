@@ -67,7 +67,9 @@ class GuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["path"] != "/health":
+        # /health answers without a key (autostart probes); a key that is sent must be right,
+        # so a client can tell its own server from another one on the same port.
+        if scope["path"] != "/health" or self._header(scope):
             problem = self._auth_problem(scope)
             if problem is not None:
                 await _send_json(send, problem.status, problem.body())
@@ -91,12 +93,15 @@ class GuardMiddleware:
                 message = f"The server had an error while processing your request: {exc}"
                 await _send_json(send, 500, error_body(message, type="server_error"))
 
-    def _auth_problem(self, scope: Scope) -> ApiError | None:
-        header = b""
+    @staticmethod
+    def _header(scope: Scope) -> bytes:
         for name, value in scope["headers"]:
             if name == b"authorization":
-                header = value
-                break
+                return bytes(value)
+        return b""
+
+    def _auth_problem(self, scope: Scope) -> ApiError | None:
+        header = self._header(scope)
         scheme, _, token = header.partition(b" ")
         if not header or scheme.lower() != b"bearer" or not token.strip():
             return unauthorized(MISSING_KEY)
