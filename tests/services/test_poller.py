@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
 from tests.fake_openai import FakeOpenAI
 from tests.fake_openai.jobs import JobPlan
+from tui.services.cache import Cache
 from tui.services.connection import ConnectionHealth, connection_for
 from tui.services.poller import JobPoller, JobUpdate, PollerMessage, PollProblem
 
@@ -191,3 +193,17 @@ async def test_history_pages_can_be_bigger_than_the_live_head_page(
     queries = _event_requests(fake_openai, job_id)[marker:]
     assert [q["limit"] for q in queries] == ["10", "50"] and "after" in queries[1]
     assert len(update.new_events) == 25 and len(set(e.id for e in poller.events)) == 130
+
+
+async def test_cache_write_failure_does_not_stop_following(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    job_id = fake_openai.add_job()
+    cache = Cache(tmp_path / "c.sqlite")
+    poller = JobPoller(connection_for(), job_id, cache=cache)
+    cache.close()  # every write now fails with sqlite3.ProgrammingError
+    update = await poller.poll_once()
+    assert update.job.status == "validating_files" and len(update.new_events) == 2
+    assert poller.cache is None and poller.cache_problem is not None
+    fake_openai.advance(job_id)
+    assert (await poller.poll_once()).job.status == "queued"

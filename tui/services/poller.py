@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
+import sqlite3
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -46,6 +48,8 @@ if TYPE_CHECKING:
 
     from tui.services.cache import Cache
     from tui.services.connection import Connection
+
+log = logging.getLogger("ft-tui.services")
 
 
 class ResponseError(ServiceError):
@@ -115,6 +119,7 @@ class JobPoller:
         self.metrics = MetricsSeries()
         self.checkpoints: tuple[CheckpointInfo, ...] | None = None
         self.requests = 0  # API requests made, for tests and benchmarks
+        self.cache_problem: str | None = None  # set when a cache write failed (cache dropped)
         self._known: set[str] = set()
         self._newest_id: str | None = None
         self._stopped = False
@@ -182,7 +187,13 @@ class JobPoller:
         if checkpoints is not None:
             self.checkpoints = checkpoints
         if self.cache is not None:
-            await asyncio.to_thread(self._store, job, new_events, checkpoints)
+            try:
+                await asyncio.to_thread(self._store, job, new_events, checkpoints)
+            except (sqlite3.Error, OSError) as exc:
+                # A full disk or a locked file must not stop following the job.
+                log.warning("cache disabled for %s: %s", self.job_id, exc)
+                self.cache_problem = f"cache disabled: {exc}"
+                self.cache = None
         self.connection.report_success()
         return JobUpdate(job, tuple(new_events), points, self.checkpoints, "network")
 
