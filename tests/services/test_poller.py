@@ -207,3 +207,18 @@ async def test_cache_write_failure_does_not_stop_following(
     assert poller.cache is None and poller.cache_problem is not None
     fake_openai.advance(job_id)
     assert (await poller.poll_once()).job.status == "queued"
+
+
+async def test_a_cycle_failing_at_the_checkpoints_is_repeated_without_double_counting(
+    fake_openai: FakeOpenAI,
+) -> None:
+    job_id = fake_openai.add_job(plan=JobPlan(total_steps=10, metrics_per_advance=10))
+    fake_openai.run_to_end(job_id)
+    fake_openai.fail_next(500, path_contains="/checkpoints")
+    poller = JobPoller(connection_for(), job_id, backoff_base=0.01, jitter=lambda: 0.0)
+    messages = [m async for m in poller.updates()]
+    assert isinstance(messages[0], PollProblem)
+    last = messages[-1]
+    assert isinstance(last, JobUpdate) and last.finished and last.new_points == 10
+    assert poller.metrics.rejected == 0 and len(poller.metrics) == 10
+    assert len(poller.events) == len(fake_openai.job(job_id).events)

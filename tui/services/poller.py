@@ -172,7 +172,6 @@ class JobPoller:
         self.requests += 1
         job = JobInfo.from_sdk(await client.fine_tuning.jobs.retrieve(self.job_id))
         new_events = await self._fetch_new_events(client)
-        points = self.metrics.extend([e.data for e in new_events if e.data and e.is_metrics])
         checkpoints: tuple[CheckpointInfo, ...] | None = None
         if job.is_terminal and self.checkpoints is None:
             try:
@@ -182,6 +181,9 @@ class JobPoller:
                 if getattr(exc, "status_code", None) not in (400, 404, 405, 501):
                     raise
                 checkpoints = ()
+        # Only now that every request of the cycle succeeded does the state change, so a
+        # failed cycle is simply repeated.
+        points = self.metrics.extend([e.data for e in new_events if e.data and e.is_metrics])
         self.job = job
         self._remember(new_events)
         if checkpoints is not None:
@@ -229,12 +231,12 @@ class JobPoller:
             page = _event_page(response.content)
             met_known = False
             for raw in page[0]:
-                event_id = str(raw.get("id", ""))
-                if not event_id or event_id in self._known or event_id == self._newest_id:
-                    met_known = bool(event_id)
-                    if met_known:
-                        break
+                event_id = str(raw.get("id") or "")
+                if not event_id:
                     continue
+                if event_id in self._known or event_id == self._newest_id:
+                    met_known = True
+                    break
                 if event_id not in seen_now:
                     seen_now.add(event_id)
                     collected.append(EventInfo.from_wire(raw))
