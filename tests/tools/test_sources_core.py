@@ -92,3 +92,15 @@ def test_xlsx_without_openpyxl_says_how_to_install_it(
     monkeypatch.undo()
     with pytest.raises(ToolError, match="not a readable .xlsx workbook"):
         open_source(path)
+
+
+def test_values_orjson_cannot_write_are_still_written(tmp_path: Path) -> None:
+    path = tmp_path / "chat.jsonl"
+    big = 2**70
+    path.write_text(
+        json.dumps({"messages": [{"role": "user", "content": "a"}], "meta": big}) + "\n",
+        encoding="utf-8",
+    )
+    source = open_source(path)
+    convert(source, resolve_mapping(source.columns, {}), tmp_path / "out.jsonl")
+    assert json.loads((tmp_path / "out.jsonl").read_text(encoding="utf-8"))["meta"] == big

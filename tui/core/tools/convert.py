@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
-import orjson
-
+from tui.core.tools import jsonl
 from tui.core.tools.errors import ToolError
 from tui.core.tools.example_lint import ExampleLinter, LintTally
 from tui.core.tools.files import atomic_output, check_output
@@ -142,7 +141,7 @@ def convert(
     summary = ConvertSummary(out)
     with atomic_output(out) as handle:
         for where, example in _examples(source, mapping, summary, progress):
-            handle.write(orjson.dumps(example) + b"\n")
+            handle.write(jsonl.dumps(example) + b"\n")
             summary.written += 1
             if lint is not None:
                 summary.lint.add(f"example {summary.written} ({where})", lint(example))

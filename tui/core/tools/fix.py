@@ -11,15 +11,13 @@ keeps a 16-byte digest per distinct example.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-import orjson
-
+from tui.core.tools import jsonl
 from tui.core.tools.errors import ToolError
 from tui.core.tools.example_lint import ExampleLinter
 from tui.core.tools.files import atomic_output, check_input, check_output, derived_path, iter_lines
@@ -126,7 +124,7 @@ class _Runner:
     def route(self, number: int, raw: bytes) -> tuple[str, bytes]:
         """("keep" | "reject" | "drop", the line to write)."""
         try:
-            value: object = json.loads(raw)
+            value: object = jsonl.loads(raw)
             not_example = None if isinstance(value, dict) else "not_an_object: not a JSON object"
         except ValueError as exc:
             value, not_example = None, f"invalid_json: {exc}"
@@ -134,7 +132,7 @@ class _Runner:
         fixes = self.report.fixes
         if example is not None and "trim" in fixes and trim_example(example):
             fixes["trim"].hit(number, snippet(raw))
-            raw = orjson.dumps(example)
+            raw = jsonl.dumps(example)
         if "drop_invalid" in fixes and (reason := not_example or self._lint_error(example)):
             fixes["drop_invalid"].hit(number, reason)
             return "reject", raw
@@ -145,9 +143,7 @@ class _Runner:
                 fixes["max_tokens"].hit(number, f"{tokens:,} tokens")
                 return "reject", raw
         if "dedupe" in fixes:
-            canonical = (
-                raw if example is None else orjson.dumps(example, option=orjson.OPT_SORT_KEYS)
-            )
+            canonical = raw if example is None else jsonl.dumps(example, sort_keys=True)
             key = hashlib.blake2b(canonical, digest_size=16).digest()
             first = self.seen.get(key)
             if first is not None:

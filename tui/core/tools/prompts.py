@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 
+from tui.core.tools import jsonl
+
 
 def _content_text(content: object) -> str:
     if isinstance(content, str):
@@ -31,7 +33,7 @@ def _user_messages(example: dict[str, object]) -> list[str]:
 def prompt_text(line: bytes) -> str:
     """The user side of one JSONL line: its user messages (or legacy prompt), else the line."""
     try:
-        example = json.loads(line)
+        example = jsonl.loads(line)
     except ValueError:
         return line.decode("utf-8", "replace").strip()
     if not isinstance(example, dict):

@@ -16,11 +16,11 @@ Lines are copied byte for byte; blank lines are dropped and counted.
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui.core.tools import jsonl
 from tui.core.tools.errors import ToolError
 from tui.core.tools.files import atomic_output, check_input, check_output, iter_lines
 from tui.core.tools.progress import ProgressCallback
@@ -92,7 +92,7 @@ def target_size(examples: int, ratio: float | None, count: int | None) -> int:
 
 def _require_jsonl(path: Path, first: bytes) -> None:
     try:
-        value = json.loads(first)
+        value = jsonl.loads(first)
     except ValueError:
         value = None
     if not isinstance(value, dict):
