@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -28,8 +29,14 @@ RSS_LIMIT_MB = 300
 class RunResult:
     name: str
     wall_s: float
+    cpu_s: float  # user + system time of the process and its workers
     peak_rss_mb: float
     output: dict[str, object]
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _tree_rss_kb(root: int) -> int:
@@ -58,6 +65,7 @@ def _tree_rss_kb(root: int) -> int:
 def measure(name: str, argv: list[str]) -> RunResult:
     # Output goes to temporary files: a pipe would block the child once its buffer is full.
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        cpu_before = _children_cpu_s()
         start = time.perf_counter()
         with subprocess.Popen(argv, stdout=out, stderr=err) as proc:
             peak = 0
@@ -65,12 +73,13 @@ def measure(name: str, argv: list[str]) -> RunResult:
                 peak = max(peak, _tree_rss_kb(proc.pid))
                 time.sleep(0.02)
         wall = time.perf_counter() - start
+        cpu = _children_cpu_s() - cpu_before
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{name} failed ({proc.returncode}): {stderr.decode()[-2000:]}")
-    return RunResult(name, wall, peak / 1024, json.loads(stdout))
+    return RunResult(name, wall, cpu, peak / 1024, json.loads(stdout))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,22 +111,30 @@ def main(argv: list[str] | None = None) -> int:
             f"{ours.output['examples']:,}, billed tokens {estimate['billed_tokens']:,}"
         )
         return 0 if ours.peak_rss_mb < RSS_LIMIT_MB else 1
+    load_before = os.getloadavg()[0]
     runs = [measure("cookbook-style", cookbook_cmd), measure("ft-tui lint", lint_cmd)]
     cookbook, ours = runs
     print(f"file: {path}  {size_mb:,.1f} MB, cpus: {os.cpu_count()}")
-    print(f"{'':16} {'wall s':>8} {'MB/s':>8} {'peak RSS MB':>12} {'billed tokens':>15}")
+    print(f"load average before: {load_before:.1f} (other work on the machine slows both)")
+    print(
+        f"{'':16} {'wall s':>8} {'MB/s':>8} {'CPU s':>8} {'peak RSS MB':>12} {'billed tokens':>15}"
+    )
     billed = {
         "cookbook-style": cookbook.output["billed_tokens"],
         "ft-tui lint": ours.output["estimate"]["billed_tokens"],  # type: ignore[index]
     }
     for run in runs:
         print(
-            f"{run.name:16} {run.wall_s:8.2f} {size_mb / run.wall_s:8.1f} "
+            f"{run.name:16} {run.wall_s:8.2f} {size_mb / run.wall_s:8.1f} {run.cpu_s:8.2f} "
             f"{run.peak_rss_mb:12.0f} {billed[run.name]:>15,}"
         )
     speedup = cookbook.wall_s / ours.wall_s
     same = billed["cookbook-style"] == billed["ft-tui lint"]
     print(f"speed-up: {speedup:.2f}x (goal >= 3x)   billed tokens equal: {same}")
+    print(
+        f"CPU work: cookbook-style needs {cookbook.cpu_s / ours.cpu_s:.2f}x the CPU seconds of "
+        f"ft-tui lint; load average after: {os.getloadavg()[0]:.1f}"
+    )
     print(f"ft-tui peak RSS {ours.peak_rss_mb:.0f} MB (goal < {RSS_LIMIT_MB} MB)")
     return 0 if same else 1
 
