@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import socket
 import stat
+import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.local.conftest import ROOT, LocalServer
@@ -95,3 +97,15 @@ def test_a_second_server_on_the_same_data_dir_is_refused(local_server: LocalServ
     assert result.returncode == 2
     assert "another ft-tui serve is already using" in result.stderr
     local_server.client().models.list()  # the first one is unharmed
+
+
+def test_keep_alive_requests_answer_in_milliseconds(local_server: LocalServer) -> None:
+    client = local_server.client()
+    client.models.list()  # open the connection
+    latencies = []
+    for _ in range(15):
+        started = time.perf_counter()
+        client.files.list()
+        latencies.append(time.perf_counter() - started)
+    # Without TCP_NODELAY every call on a reused connection waits ~40 ms for a delayed ACK.
+    assert statistics.median(latencies) < 0.02
