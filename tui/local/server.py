@@ -138,6 +138,8 @@ def create_app(
     inference: InferenceDriver | None = None,
 ) -> Starlette:
     settings.ensure_dirs()
+    for partial in settings.files_dir.glob(".*.partial"):  # uploads cut off by a crash
+        partial.unlink(missing_ok=True)
     store = Store(settings.db_path)
     registry = BaseModelRegistry(settings.data_dir, settings.extra_models)
     runner = JobRunner(settings, store, registry.resolve, training or SpawnTrainingDriver())
