@@ -107,10 +107,10 @@ def make_example(rng: random.Random) -> dict[str, object]:
     if rng.random() < 0.7:
         messages.append({"role": "system", "content": rng.choice(SYSTEM_PROMPTS)})
     turns = rng.choices([1, 2, 3, 4, 6], weights=[45, 25, 15, 10, 5])[0]
-    long_tail = rng.random() < 0.03
+    long_tail = rng.random() < 0.015
     for _ in range(turns):
         messages.append({"role": "user", "content": _text(rng, lang, rng.randint(4, 90), False)})
-        words = rng.randint(1500, 4000) if long_tail else int(rng.lognormvariate(4.1, 0.8))
+        words = rng.randint(800, 3000) if long_tail else int(rng.lognormvariate(3.75, 0.8))
         messages.append({"role": "assistant", "content": _text(rng, lang, max(2, words), True)})
     return {"messages": messages}
 
