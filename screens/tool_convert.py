@@ -56,6 +56,7 @@ class ConvertScreen(ToolDialog[ConvertResult]):
         self._columns: list[str] = []
         self._seen_columns: list[str] | None = None  # set by the preview worker
         self._guess: Mapping | None = None
+        self._guessed: dict[str, tuple[str, ...]] = {}  # what the selects were filled with
 
     def compose_form(self) -> ComposeResult:
         yield self.row("Source", Input(str(self.source), disabled=True, id="convert-source"))
@@ -85,10 +86,9 @@ class ConvertScreen(ToolDialog[ConvertResult]):
 
     def _explicit(self) -> dict[str, tuple[str, ...]]:
         chosen: dict[str, tuple[str, ...]] = {}
-        for role in ROLES:
+        for role in ROLES:  # once filled, the selects decide: blank means no column
             value = self.query_one(f"#map-{role}", Select).value
-            if isinstance(value, str) and value:
-                chosen[role] = (value,)
+            chosen[role] = (value,) if isinstance(value, str) and value else ()
         return chosen
 
     def _form(self) -> tuple[Path, str | None, str | None, dict[str, tuple[str, ...]], str | None]:
@@ -116,13 +116,19 @@ class ConvertScreen(ToolDialog[ConvertResult]):
         def work(progress: ProgressCallback) -> list[str]:
             source = open_source(self.source, encoding=encoding, sheet=sheet)
             known = set(source.columns)
-            usable = {r: c for r, c in explicit.items() if all(p in known for p in c[0].split("+"))}
+            usable = {
+                role: cols
+                for role, cols in explicit.items()
+                if all(part in known for col in cols for part in col.split("+"))
+            }
             mapping = resolve_mapping(source.columns, usable, system_prompt)
             self._seen_columns = source.columns
             self._guess = mapping
+            guessed = not usable or {r: c for r, c in usable.items() if c} == self._guessed
+            label = "mapping (guessed from the column names)" if guessed else "mapping"
             lines = [
                 f"source: {self.source.name} ({source.kind}); columns: {', '.join(source.columns)}",
-                f"mapping: {mapping.describe()}",
+                f"{label}: {mapping.describe()}",
             ]
             if same_file(out, self.source):
                 lines.append(f"output: {out} is the source file: choose another path")
@@ -153,6 +159,7 @@ class ConvertScreen(ToolDialog[ConvertResult]):
             select.disabled = guess.passthrough
             if joined:
                 select.value = joined
+                self._guessed[role] = (joined,)
 
     def make_job(self) -> Callable[[ProgressCallback], tuple[ConvertResult, list[str]]]:
         out, encoding, sheet, explicit, system_prompt = self._form()

@@ -120,3 +120,14 @@ async def test_escape_during_a_write_cancels_it_and_writes_nothing(tmp_path: Pat
         await pilot.press("escape")
         await pilot.pause()
     assert app.results == [None]
+
+
+async def test_the_preview_says_when_the_mapping_is_the_guess(tmp_path: Path) -> None:
+    app = DialogHost(ConvertScreen(_csv(tmp_path)))
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(pilot)
+        assert "mapping (guessed from the column names): system ← context" in preview_text(app)
+        app.dialog.query_one("#map-system").focus()
+        await pilot.press("enter", "up", "up", "up", "enter")  # choose "(none)"
+        await settle(pilot)
+        assert "mapping: system ← (none), user ← question" in preview_text(app)

@@ -104,3 +104,13 @@ def test_values_orjson_cannot_write_are_still_written(tmp_path: Path) -> None:
     source = open_source(path)
     convert(source, resolve_mapping(source.columns, {}), tmp_path / "out.jsonl")
     assert json.loads((tmp_path / "out.jsonl").read_text(encoding="utf-8"))["meta"] == big
+
+
+def test_an_explicit_empty_choice_overrides_the_guess() -> None:
+    columns = ["context", "question", "answer"]
+    assert resolve_mapping(columns, {}).system == ("context",)
+    assert resolve_mapping(columns, {"system": ()}).system == ()
+    with_prompt = resolve_mapping(columns, {"system": ()}, "Fixed.")
+    assert with_prompt.system == () and with_prompt.system_prompt == "Fixed."
+    with pytest.raises(ToolError, match="no column for the user message"):
+        resolve_mapping(columns, {"user": ()})

@@ -142,7 +142,7 @@ class _Runner:
             if tokens > limit.limit:
                 fixes["max_tokens"].hit(number, f"{tokens:,} tokens")
                 return "reject", raw
-        if "dedupe" in fixes:
+        if "dedupe" in fixes and raw.strip():
             canonical = raw if example is None else jsonl.dumps(example, sort_keys=True)
             key = hashlib.blake2b(canonical, digest_size=16).digest()
             first = self.seen.get(key)

@@ -133,7 +133,10 @@ def resolve_mapping(
     explicit: dict[str, tuple[str, ...]],
     system_prompt: str | None = None,
 ) -> Mapping:
-    """Combine explicit choices with the guess, and check every named column exists."""
+    """Combine explicit choices with the guess, and check every named column exists.
+
+    An explicit empty tuple means "no column" for that role (the guess is not used).
+    """
     guess = guess_mapping(columns, system_prompt)
     if guess.passthrough and not explicit:
         return guess
@@ -142,7 +145,7 @@ def resolve_mapping(
     chosen = {
         role: _split_columns(explicit.get(role, guess.columns(role)), columns) for role in ROLES
     }
-    if "system" in explicit and system_prompt:
+    if explicit.get("system") and system_prompt:
         raise ToolError("give either a system column or a fixed system prompt (--system), not both")
     for role, cols in chosen.items():
         for col in cols:
@@ -152,7 +155,7 @@ def resolve_mapping(
                 )
     mapping = replace(guess, system=chosen["system"], user=chosen["user"])
     mapping = replace(mapping, assistant=chosen["assistant"], system_prompt=system_prompt)
-    if mapping.system_prompt and mapping.system and "system" not in explicit:
+    if mapping.system_prompt and mapping.system and not explicit.get("system"):
         mapping = replace(mapping, system=())  # a fixed prompt given by the user wins the guess
     for role in ("user", "assistant"):
         if not mapping.columns(role):
