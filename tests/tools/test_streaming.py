@@ -10,8 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.tools.cli_helpers import ROOT, chat
-from tui.commands.dataset_tool_cli import stderr_progress
+from tui.commands.dataset_tool_cli import run_tool, stderr_progress
 
 
 def _peak_rss_kb(args: list[str], cwd: Path) -> int:
@@ -93,3 +95,20 @@ def test_new_outputs_follow_the_umask_and_in_place_keeps_permissions(tmp_path: P
     assert stat.S_IMODE(report.out.stat().st_mode) == 0o666 & ~umask
     fix_file(data, FixOptions(dedupe=True), in_place=True)
     assert stat.S_IMODE(data.stat().st_mode) == 0o640
+
+
+def test_an_unexpected_failure_is_one_line_not_a_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def broken() -> int:
+        raise RuntimeError("boom")
+
+    def interrupted() -> int:
+        raise KeyboardInterrupt
+
+    assert run_tool("split", broken) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("ft-tui split: internal error: RuntimeError: boom")
+    assert "Traceback" not in err
+    with pytest.raises(KeyboardInterrupt):  # left to the CLI entry point (exit 130)
+        run_tool("split", interrupted)

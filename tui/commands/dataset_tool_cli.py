@@ -55,6 +55,15 @@ def run_tool(command: str, body: Callable[[], int]) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"ft-tui {command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except (KeyboardInterrupt, BrokenPipeError):
+        raise  # the CLI entry point turns these into exit codes
+    except Exception as exc:  # a bug: still one line, never a traceback
+        print(
+            f"ft-tui {command}: internal error: {type(exc).__name__}: {exc} "
+            "(please report it with the command you ran)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 def print_lines(lines: Iterable[str]) -> None:
