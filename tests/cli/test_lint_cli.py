@@ -207,3 +207,14 @@ def test_fifty_megabyte_line_is_checked_in_bounded_memory(tmp_path: Path) -> Non
     stats = run.output["stats"]
     assert isinstance(stats, dict) and stats["tokens_per_example"]["max"] > 10_000_000
     assert run.peak_rss_mb < 300, f"peak RSS {run.peak_rss_mb:.0f} MB"
+
+
+def test_reinforcement_model_output(tmp_path: Path) -> None:
+    rows = [
+        {"messages": [{"role": "user", "content": f"q{i}"}], "reference_answer": str(i)}
+        for i in range(10)
+    ]
+    path = write_jsonl(tmp_path / "rft.jsonl", rows)
+    out = lint(str(path), "--model", "o4-mini")
+    assert out.returncode == 0, out.stdout
+    assert "RFT" in out.stdout and "billed per training hour ($100/h)" in out.stdout

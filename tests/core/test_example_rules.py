@@ -337,3 +337,15 @@ def test_over_the_model_limit_is_reported() -> None:
     long = chat(answer="word " * 20_000)
     assert lint_example(long, model="gpt-3.5-turbo-0613").over_limit  # 4,096 tokens
     assert not lint_example(long, model="gpt-4o-mini").over_limit  # 65,536 tokens
+
+
+def test_reinforcement_models_expect_prompts_and_grader_keys() -> None:
+    example = {
+        "messages": [
+            {"role": "developer", "content": "Answer."},
+            {"role": "user", "content": "2+2"},
+        ],
+        "reference_answer": "4",
+    }
+    assert rules_of(example, model="o4-mini") == set()
+    assert {"missing_assistant_message", "unknown_top_level_key"} <= rules_of(example)

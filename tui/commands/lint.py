@@ -90,13 +90,21 @@ def _print_issues(report: LintReport, show: int, out: TextIO) -> None:
 
 def _print_report(report: LintReport, show: int, out: TextIO, title: str = "") -> None:
     from tui.core.formats import FORMAT_LABELS
+    from tui.core.models_catalog import resolve_model
     from tui.core.pricing import price_table
 
-    limit = f"{report.training_limit:,}" if report.training_limit else "no"
+    info = resolve_model(report.model)
+    limit = (
+        f"{report.training_limit:,} tokens per training example"
+        if report.training_limit
+        else "no known per-example token limit"
+    )
+    label = FORMAT_LABELS.get(report.format, report.format)
+    if info.reinforcement_only and report.format == "chat":
+        label = "chat (RFT: prompts for the model to answer; extra keys go to graders)"
     print(
-        f"{title}{report.path}: {FORMAT_LABELS.get(report.format, report.format)}, "
-        f"{report.examples:,} examples\n"
-        f"model {report.model} ({report.encoding}, {limit} tokens per training example)",
+        f"{title}{report.path}: {label}, {report.examples:,} examples\n"
+        f"model {report.model} ({report.encoding}, {limit})",
         file=out,
     )
     if report.model_note:
@@ -117,11 +125,13 @@ def _print_report(report: LintReport, show: int, out: TextIO, title: str = "") -
     if title:
         return
     est = report.estimate
-    cost = (
-        f"≈ ${est.cost_usd:,.2f} (prices as of {price_table().as_of})"
-        if est.cost_usd is not None
-        else "cost unknown (no price for this model)"
-    )
+    hourly = info.prices.training_per_hour if info.prices else None
+    if est.cost_usd is not None:
+        cost = f"≈ ${est.cost_usd:,.2f} (prices as of {price_table().as_of})"
+    elif hourly is not None:
+        cost = f"billed per training hour (${hourly:,.0f}/h), not per token"
+    else:
+        cost = "cost unknown (no price for this model)"
     print(
         f"\nEstimate (cookbook heuristic)\n"
         f"  {est.epochs} epochs × {est.tokens_per_epoch:,} tokens per epoch = "

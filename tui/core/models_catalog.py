@@ -23,6 +23,7 @@ class ModelInfo:
     prices: ModelPrices | None
     known: bool
     note: str  # empty when everything comes from the table
+    reinforcement_only: bool = False  # RFT models: examples end with the user, no assistant
 
 
 def base_model_name(model: str) -> str:
@@ -61,6 +62,7 @@ def resolve_model(model: str | None) -> ModelInfo:
             prices=prices_from_entry(entry),
             known=True,
             note="" if isinstance(limit, int) else "no published training-example token limit",
+            reinforcement_only=entry.get("methods") == ["reinforcement"],
         )
     encoding = _family_encoding(base)
     if encoding is None:

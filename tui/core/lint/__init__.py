@@ -59,7 +59,7 @@ def lint_example(
 
     info = resolve_model(model)
     fmt = file_format or detect_format(example)
-    outcome = check_example(example, fmt, token_counter(info.encoding))
+    outcome = check_example(example, fmt, token_counter(info.encoding), info.reinforcement_only)
     issues = [make_issue(None, r, m) for r, m in outcome.issues]
     try:
         text = orjson.dumps(example)

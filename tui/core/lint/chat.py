@@ -135,9 +135,11 @@ def _content_tokens(
     return tokens, has_text
 
 
-def _check_top_level(example: dict[str, Any], counter: TokenCounter, out: ExampleOutcome) -> None:
+def _check_top_level(
+    example: dict[str, Any], counter: TokenCounter, out: ExampleOutcome, reinforcement: bool
+) -> None:
     for key in example:
-        if key in _TOP_LEVEL_KEYS:
+        if key in _TOP_LEVEL_KEYS or reinforcement:  # RFT graders read any other key
             continue
         if key == "weight":
             out.add("example_level_weight", 'the example has an extra "weight" key')
@@ -268,24 +270,29 @@ def check_messages(
     return roles
 
 
-def check_chat_example(example: dict[str, Any], counter: TokenCounter, out: ExampleOutcome) -> None:
+def check_chat_example(
+    example: dict[str, Any], counter: TokenCounter, out: ExampleOutcome, reinforcement: bool = False
+) -> None:
+    """Check a chat example; for reinforcement fine-tuning the model writes the answer, so no
+    assistant message is expected and extra keys are grader inputs."""
     messages = example.get("messages")
     if not isinstance(messages, list) or not messages:
         state = "empty" if isinstance(messages, list) else f"a {type(messages).__name__}"
         out.add("missing_messages", f'"messages" is {state}, not a non-empty list')
         return
     out.messages = len(messages)
-    _check_top_level(example, counter, out)
+    _check_top_level(example, counter, out, reinforcement)
     roles = check_messages(messages, counter, out)
     out.total_tokens += REPLY_PRIMING_TOKENS
-    if "assistant" not in roles:
+    if "assistant" not in roles and not reinforcement:
         out.add("missing_assistant_message", "no message has role 'assistant'")
     if "system" not in roles and "developer" not in roles:
         out.add("no_system_message", "no system message")
     if "user" not in roles:
         out.add("no_user_message", "no user message")
     last = messages[-1]
-    if "assistant" in roles and isinstance(last, dict) and last.get("role") != "assistant":
+    ends_badly = isinstance(last, dict) and last.get("role") != "assistant"
+    if "assistant" in roles and ends_badly and not reinforcement:
         out.add("last_message_not_assistant", f"the last message is from {last.get('role')!r}")
     if out.images > MAX_IMAGES_PER_EXAMPLE:
         out.add("too_many_images", f"{out.images} images (limit {MAX_IMAGES_PER_EXAMPLE})")

@@ -11,7 +11,9 @@ from tui.core.lint.outcome import ExampleOutcome
 from tui.core.tokens import TokenCounter
 
 
-def check_example(example: Any, file_format: Format, counter: TokenCounter) -> ExampleOutcome:
+def check_example(
+    example: Any, file_format: Format, counter: TokenCounter, reinforcement: bool = False
+) -> ExampleOutcome:
     out = ExampleOutcome()
     if not isinstance(example, dict):
         out.add("not_an_object", f"the line is a JSON {type(example).__name__}, not an object")
@@ -30,7 +32,7 @@ def check_example(example: Any, file_format: Format, counter: TokenCounter) -> E
         )
         return out
     if own == "chat":
-        check_chat_example(example, counter, out)
+        check_chat_example(example, counter, out, reinforcement)
     elif own == "preference":
         check_preference_example(example, counter, out)
     else:

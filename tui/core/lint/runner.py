@@ -244,7 +244,16 @@ def _lint_one(
     builder = _empty_builder(path, fmt, model, size)
 
     def task(start: int, end: int) -> ChunkTask:
-        return ChunkTask(str(path), start, end, fmt, model.encoding, model.training_limit, True)
+        return ChunkTask(
+            str(path),
+            start,
+            end,
+            fmt,
+            model.encoding,
+            model.training_limit,
+            at_file_end=True,
+            reinforcement=model.reinforcement_only,
+        )
 
     if size <= IN_PROCESS_MAX_BYTES or workers <= 1:
         tasks = [task(s, e) for s, e in _chunk_bounds(path, size, MIN_CHUNK_BYTES)]

@@ -37,6 +37,7 @@ class ChunkTask:
     encoding: str
     training_limit: int | None
     at_file_end: bool
+    reinforcement: bool = False
 
 
 @dataclass
@@ -152,7 +153,7 @@ def scan_chunk(
                 eof = task.at_file_end and not has_newline and pos >= task.end
                 add(line_no, *_decode_problem(bytes(body), eof))
                 continue
-            outcome = check_example(example, task.file_format, counter)
+            outcome = check_example(example, task.file_format, counter, task.reinforcement)
             for rule_id, message in outcome.issues:
                 add(line_no, rule_id, message)
             specials = find_special_tokens(raw)
