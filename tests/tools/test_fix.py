@@ -131,3 +131,10 @@ def test_core_dedupe_counts_identical_examples_with_other_key_order(tmp_path: Pa
     report = fix_file(data, options, dry_run=True)
     assert report.fixes["dedupe"].count == 1 and report.kept == 1
     assert report.fixes["drop_invalid"].count == 0
+
+
+def test_an_unknown_model_says_which_limit_it_assumed(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "d.jsonl", [chat("a", "b")])
+    result = run_cli("fix", data, "--max-tokens-for", "my-llama", "--dry-run", cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert "drop examples over 16,385 tokens for my-llama (unknown model 'my-llama'" in result.out

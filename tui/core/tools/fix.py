@@ -103,6 +103,7 @@ class _Runner:
             if name == "max_tokens" and options.token_limit is not None:
                 limit = options.token_limit
                 label = f"drop examples over {limit.limit:,} tokens for {limit.model}"
+                label += f" ({limit.note})" if limit.note else ""
             report.fixes[name] = FixCount(label)
 
     def lines(self, path: Path, progress: ProgressCallback | None) -> Iterator[tuple[int, bytes]]:

@@ -31,6 +31,7 @@ class TokenLimit:
     model: str
     limit: int
     count: Callable[[Example], int]
+    note: str = ""  # e.g. the model is not in the price table and the limit is assumed
 
 
 def snippet(raw: bytes, limit: int = 60) -> str:

@@ -42,11 +42,12 @@ def example_linter(model: str | None) -> ExampleLinter:
 def token_limit(model: str) -> TokenLimit:
     """The training-example token limit of `model` and a counter for whole examples."""
     name = _check_tokenizer(model)
-    limit = resolve_model(model).training_limit
+    info = resolve_model(model)
+    limit = info.training_limit
     if limit is None:
         raise ToolError(f"{name} has no published training-example token limit")
 
     def count(example: Example) -> int:
         return lint_example(example, model=model).total_tokens
 
-    return TokenLimit(name, limit, count)
+    return TokenLimit(name, limit, count, "" if info.known else info.note)
