@@ -4,7 +4,7 @@ and save a good turn back into a dataset.
 Opens on `app.pending["chat_model"]` when another screen handed a model over (the key is
 consumed and deleted, also when the screen is shown again later), else on the profile's most
 recent fine-tuned model, else on its default base model. The prompt has the focus: Enter sends,
-Alt+Enter adds a line, Escape stops a reply and puts the prompt back. Replies stream as Markdown;
+Ctrl+N adds a line, Escape stops a reply and puts the prompt back. Replies stream as Markdown;
 each one ends with tokens in/out, time to first token, tokens/s and the cost where it is known.
 """
 
@@ -72,7 +72,7 @@ class ChatScreen(ModeScreen):
         Binding("ctrl+r", "history", "History", id="chat.history"),
         Binding("f8", "export", "Export", id="chat.export"),
         Binding("f9", "copy_reply", "Copy reply", id="chat.copy"),
-        Binding("ctrl+n", "new_chat", "New chat", id="chat.new"),
+        Binding("ctrl+l", "new_chat", "New chat", id="chat.new"),
         Binding("i", "focus_prompt", "Type", show=False, id="chat.focus_prompt"),
     ]
 
@@ -207,11 +207,12 @@ class ChatScreen(ModeScreen):
     @on(PromptInput.Submitted)
     def _submitted(self, event: PromptInput.Submitted) -> None:
         if self._replying:
+            self._restore_prompt(event.text)
             self.notify("A reply is still streaming: Escape stops it.", timeout=4)
             return
         if self._settings(self.left.model or "?") is None:
+            self._restore_prompt(event.text)
             return
-        self.prompt.clear()
         self._set_busy(True)
         self._reply_all(event.text)
 
@@ -283,8 +284,7 @@ class ChatScreen(ModeScreen):
                 self.app.connection.report_failure(cause)  # type: ignore[attr-defined]
 
     def _restore_prompt(self, text: str) -> None:
-        current = self.prompt.text
-        self.prompt.restore(text if not current.strip() else f"{text}\n{current}")
+        self.prompt.restore(text)
         self.prompt.focus()
 
     def action_stop(self) -> None:

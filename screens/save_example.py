@@ -85,7 +85,7 @@ class SaveExampleScreen(ModalScreen[SavedExample | None]):
             yield Label("Dataset file (appended to; created when missing)")
             yield Input(str(self._path), id="example-path")
             yield Checkbox(
-                f"Whole conversation ({turns} turns), not just the last one",
+                f"Whole conversation ({turns} turn{'' if turns == 1 else 's'}), not only the last",
                 value=False,
                 id="example-whole",
                 disabled=turns < 2,

@@ -123,7 +123,7 @@ async def test_conversations_are_kept_reopened_and_exported(
         chat = await _open_chat(pilot, app)
         await _send(pilot, app, "remember this")
         await wait_until(pilot, lambda: len(chat.left.history) == 2 and _idle(app))
-        await pilot.press("ctrl+n")
+        await pilot.press("ctrl+l")
         await wait_until(pilot, lambda: not _messages(app))
         assert chat.left.history == []
 

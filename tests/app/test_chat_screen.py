@@ -235,13 +235,35 @@ async def test_bad_settings_are_named_and_nothing_is_sent(
         assert any("Temperature" in n.message for n in app._notifications)
 
 
-async def test_alt_enter_adds_a_line_instead_of_sending(
+async def test_ctrl_n_adds_a_line_instead_of_sending(
     tmp_path: Path,
     fake_openai: FakeOpenAI,  # noqa: F811
 ) -> None:
     app = _app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await _open_chat(pilot, app)
-        await pilot.press("a", "alt+enter", "b")
-        assert _prompt(app).text == "a\nb"
+        await pilot.press("a", "ctrl+n", "b", "alt+enter", "c")
+        assert _prompt(app).text == "a\nb\nc"
         assert not _messages(app)
+
+
+async def test_text_typed_while_a_reply_streams_is_never_lost(
+    tmp_path: Path,
+    fake_openai: FakeOpenAI,  # noqa: F811
+) -> None:
+    fake_openai.chat.reply = " ".join(f"w{i}" for i in range(60))
+    fake_openai.chat.chunk_delay = 0.02
+    app = _app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        chat = await _open_chat(pilot, app)
+        prompt = _prompt(app)
+        # keys typed right after Enter, before the screen has handled the send
+        prompt.insert("first")
+        prompt.submit()
+        prompt.insert("second")
+        await wait_until(pilot, lambda: len(_messages(app)) == 2)
+        prompt.submit()  # Enter again while the reply is still streaming
+        await wait_until(pilot, lambda: len(chat.left.history) == 2 and _idle(app))
+        assert chat.left.history[0].content == "first"
+        assert _prompt(app).text == "second"
+        assert any("still streaming" in n.message for n in app._notifications)

@@ -137,7 +137,9 @@ class MessageView(Vertical):
         self._lock = asyncio.Lock()
         self._freeze_at = 2 * SEGMENT_LINES
         self.state: MessageState = "streaming" if role == "assistant" and not text else "done"
-        *frozen, live = split_segments(text)
+        # what the user typed keeps its line breaks (Markdown would join single new lines)
+        shown = text.replace("\n", "  \n") if role == "user" else text
+        *frozen, live = split_segments(shown)
         self._frozen = [FrozenSegment(segment) for segment in frozen]
         self._live_lines = live.count("\n")
         self._markdown = Markdown(live)

@@ -29,7 +29,7 @@ class ChatView(VerticalScroll):
         self.conversation_id: int | None = None
         self._title = Static(model or "(no model yet)", classes="model-title")
         self._placeholder = Static(
-            "Type below and press Enter. Alt+Enter adds a line; Escape stops a reply.",
+            "Type below and press Enter. Ctrl+N adds a line; Escape stops a reply.",
             classes="placeholder",
         )
 

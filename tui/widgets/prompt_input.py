@@ -1,5 +1,6 @@
-"""The chat prompt: a growing text area where Enter sends and Alt+Enter (or Shift+Enter, where
-the terminal delivers it) inserts a new line. Escape is left to the screen (it cancels a reply)."""
+"""The chat prompt: a growing text area where Enter sends and Ctrl+N inserts a new line (so do
+Alt+Enter and Shift+Enter where the terminal delivers them). Pasting keeps new lines. Escape is
+left to the screen (it cancels a reply)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
 
-NEWLINE_KEYS = frozenset({"alt+enter", "shift+enter"})
+# Over tmux and most terminals Alt+Enter and Shift+Enter reach the app as a plain Enter, so
+# Ctrl+N is the newline key that always arrives; the others work where the terminal sends them.
+NEWLINE_KEYS = frozenset({"ctrl+n", "alt+enter", "shift+enter"})
 
 
 class PromptInput(TextArea):
@@ -24,7 +27,7 @@ class PromptInput(TextArea):
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__("", id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
-        self.border_subtitle = "Enter send · Alt+Enter new line"
+        self.border_subtitle = "Enter send · Ctrl+N new line"
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "enter":
@@ -40,11 +43,17 @@ class PromptInput(TextArea):
         await super()._on_key(event)
 
     def submit(self) -> None:
-        if self.read_only or not self.text.strip():
+        """Hand the text over and empty the prompt at once, so keys typed right after Enter
+        land in a fresh prompt; a receiver that cannot send it calls `restore()`."""
+        text = self.text
+        if self.read_only or not text.strip():
             return
-        self.post_message(self.Submitted(self, self.text))
+        self.clear()
+        self.post_message(self.Submitted(self, text))
 
     def restore(self, text: str) -> None:
-        """Put `text` back (after a cancel or a failure), cursor at the end."""
-        self.load_text(text)
+        """Put `text` back (after a cancel or a failure) before anything typed since, cursor at
+        the end."""
+        current = self.text
+        self.load_text(text if not current.strip() else f"{text}\n{current}")
         self.move_cursor(self.document.end)
