@@ -166,3 +166,40 @@ async def test_connection_builds_a_client_for_the_profile(
     assert client is await conn.client()
     assert conn.health.state == "ok"
     await conn.aclose()
+
+
+def test_the_documented_example_is_valid(cfg: Path) -> None:
+    import tui.services.profiles as module
+
+    doc = module.__doc__ or ""
+    example = doc.split("::\n", 1)[1].split("\n\nBuilt-in profiles", 1)[0]
+    cfg.write_text("\n".join(line[4:] for line in example.splitlines()))
+    settings = load_settings()
+    assert settings.active == "work"
+    kinds = {name: p.kind for name, p in settings.profiles.items()}
+    assert kinds == {
+        "work": "openai",
+        "azure-east": "azure",
+        "other-vendor": "compatible",
+        "local": "local",
+    }
+    assert settings.profiles["local"].port == 8765
+    assert settings.profiles["local"].local_data_dir == Path("~/ft-local").expanduser()
+
+
+async def test_azure_profile_builds_an_azure_client(
+    cfg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import openai
+
+    cfg.write_text(
+        '[profiles.az]\nendpoint = "https://res.openai.azure.com"\n'
+        'api_version = "2025-04-01-preview"\napi_key_env = "AZ_KEY"\n'
+    )
+    monkeypatch.setenv("AZ_KEY", "0123456789abcdef0123456789abcdef")
+    conn = connection_for("az")
+    client = await conn.client()
+    assert isinstance(client, openai.AsyncAzureOpenAI)
+    assert "res.openai.azure.com" in str(client.base_url)
+    assert conn.profile.describe().endswith("key …cdef")
+    await conn.aclose()
