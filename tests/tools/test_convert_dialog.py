@@ -131,3 +131,26 @@ async def test_the_preview_says_when_the_mapping_is_the_guess(tmp_path: Path) ->
         await pilot.press("enter", "up", "up", "up", "enter")  # choose "(none)"
         await settle(pilot)
         assert "mapping: system ← (none), user ← question" in preview_text(app)
+
+
+async def test_xlsx_sheet_is_chosen_by_name_after_a_clear_error(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "Notes"
+    data = book.create_sheet("Data")
+    data.append(["prompt", "response"])
+    data.append(["Capital of Italy?", "Rome"])
+    book.save(tmp_path / "book.xlsx")
+    app = DialogHost(ConvertScreen(tmp_path / "book.xlsx"))
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(pilot)
+        assert "sheet 'Notes' is empty" in status_text(app)
+        app.dialog.query_one("#convert-sheet").focus()
+        await pilot.press(*"Data")
+        await settle(pilot)
+        assert "user: Capital of Italy?" in preview_text(app)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: "Done" in status_text(app))
+    rows = (tmp_path / "book.jsonl").read_text(encoding="utf-8").splitlines()
+    assert json.loads(rows[0])["messages"][1] == {"role": "assistant", "content": "Rome"}
