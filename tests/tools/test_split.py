@@ -109,6 +109,7 @@ def test_blank_lines_and_crlf_are_handled(tmp_path: Path) -> None:
         (10, ["--count", "10"], "validation count 10: must be between 1 and 9"),
         (10, ["--out-train", "x.jsonl", "--out-valid", "x.jsonl"], "must be different files"),
         (10, ["--out-train", "d.jsonl"], "is the input file"),
+        (10, ["--seed", str(2**70)], "fits in 64 bits"),
     ],
 )
 def test_bad_requests_exit_2(tmp_path: Path, rows: int, args: list[str], message: str) -> None:

@@ -113,6 +113,8 @@ def plan_split(
 ) -> SplitPlan:
     """Pass 1: count the examples (and histogram the prompt hashes) and fix the target."""
     size = check_input(path)
+    if not -(2**63) <= seed < 2**63:
+        raise ToolError(f"seed {seed}: use a whole number that fits in 64 bits")
     examples = blank = 0
     buckets = [0] * (1 << BUCKET_BITS) if group_by_prompt else []
     for _number, line in iter_lines(path, _scaled(progress, 0, 2 * size)):
