@@ -108,6 +108,7 @@ BAD: list[tuple[str, Any, str]] = [
     ("no assistant", msgs(S, U), "missing_assistant_message"),
     ("weight 2", msgs(S, U, {**A, "weight": 2}), "invalid_weight"),
     ("weight true", msgs(S, U, {**A, "weight": True}), "invalid_weight"),
+    ("weight float", msgs(S, U, {**A, "weight": 1.0}), "invalid_weight"),
     ("weight on user", msgs(S, {**U, "weight": 1}, A), "weight_not_on_assistant"),
     ("example weight", {**msgs(S, U, A), "weight": 1}, "example_level_weight"),
     ("empty name", msgs(S, {**U, "name": ""}, A), "invalid_name"),

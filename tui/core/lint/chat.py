@@ -204,7 +204,7 @@ def check_messages(
             weight = message["weight"]
             if not is_assistant:
                 out.add("weight_not_on_assistant", f"{where} ({role}) has a weight")
-            elif isinstance(weight, bool) or weight not in (0, 1):
+            elif isinstance(weight, bool) or not isinstance(weight, int) or weight not in (0, 1):
                 out.add("invalid_weight", f"{where}: weight is {weight!r}, not 0 or 1")
             elif weight == 0:
                 trained = False
@@ -235,7 +235,7 @@ def check_messages(
                     "tool_message_without_call",
                     f"{where}: tool_call_id {call_id!r} matches no earlier assistant tool call",
                 )
-            elif isinstance(call_id, str):
+            else:
                 total += counter.count_repeated(call_id)
         refusal = message.get("refusal") if is_assistant else None
         if isinstance(refusal, str):
@@ -243,10 +243,11 @@ def check_messages(
 
         content = message.get("content")
         if isinstance(content, str):
-            n = counter.count_repeated(content) if role == "system" else counter.count(content)
+            repeats = role == "system" or role == "developer"  # prompts shared by many examples
+            n = counter.count_repeated(content) if repeats else counter.count(content)
             total += n
             out.trained_tokens += n if trained else 0
-            if not content.strip():
+            if not content or content.isspace():
                 if is_assistant:
                     if not has_call:
                         out.add("empty_assistant_message", f"{where}: assistant text is empty")
