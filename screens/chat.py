@@ -333,6 +333,11 @@ class ChatScreen(ModeScreen):
                 view.conversation_id = await asyncio.to_thread(
                     store.create, view.model, settings.system_prompt
                 )
+                # a compare pane starts from the other side's turns: keep them too
+                for earlier in view.history[:-2]:
+                    await asyncio.to_thread(
+                        store.add_message, view.conversation_id, earlier.role, earlier.content
+                    )
             else:
                 await asyncio.to_thread(
                     store.update_settings,

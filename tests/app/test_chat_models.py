@@ -12,6 +12,7 @@ from tests.app.helpers import wait_until
 from tests.app.test_chat_screen import SIZE, _app, _idle, _messages, _open_chat, _send
 from tests.fake_openai.fixture import fake_openai  # noqa: F401
 from tests.fake_openai.server import FakeOpenAI
+from tui.services.conversations import ConversationStore
 from tui.widgets.chat_message import MessageView
 
 
@@ -116,6 +117,12 @@ async def test_compare_streams_the_same_prompt_to_two_models_at_once(
         assert first_right < last_left
         assert chat.left.history[-1].content == chat.right.history[-1].content
         assert "tok" in _messages(app, "#right-view")[-1].footer_text
+        # each side is kept as its own conversation, the shared first turn included
+        await wait_until(pilot, lambda: _idle(app))
+        assert chat.right.conversation_id is not None
+        kept = ConversationStore().load(chat.right.conversation_id)
+        assert [m.content for m in kept.messages] == [m.content for m in chat.right.history]
+        assert kept.model == "gpt-4.1-nano-2025-04-14"
 
         await pilot.press("f4")  # compare off again
         assert not chat.comparing and not chat.right.display
