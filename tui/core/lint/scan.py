@@ -12,12 +12,14 @@ import threading
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
 from tui.core.formats import Format
 from tui.core.lint.content import find_escaped_special_tokens, find_secret, find_special_tokens
 from tui.core.lint.example import check_example
+from tui.core.lint.outcome import ExampleOutcome
 from tui.core.stats import Distribution
 from tui.core.tokens import token_counter
 
@@ -25,7 +27,7 @@ ISSUES_KEPT_PER_RULE = 1000
 MAX_LINE_BYTES = 64 * 1024 * 1024
 HASH_BUCKETS = 64
 BOM = b"\xef\xbb\xbf"
-_PROGRESS_EVERY_BYTES = 4 * 1024 * 1024
+_CANCEL_CHECK_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -93,20 +95,56 @@ def _skip_rest_of_line(read: Callable[[int], bytes]) -> int:
             return skipped
 
 
-def scan_chunk(
-    task: ChunkTask,
-    on_progress: Callable[[int], None] | None = None,
-    cancel: threading.Event | None = None,
-) -> ChunkResult:
-    """Lint the lines of one byte range. `on_progress(bytes_done)` is called now and then."""
+def _record_counts(
+    result: ChunkResult,
+    outcome: ExampleOutcome,
+    line_no: int,
+    limit: int | None,
+    longest: list[tuple[int, int]],
+) -> None:
+    tokens = outcome.total_tokens
+    result.counted += 1
+    result.messages.add(outcome.messages)
+    result.tokens.add(tokens)
+    result.trained.add(outcome.trained_tokens)
+    if outcome.images:
+        result.image_examples += 1
+    if limit is not None and tokens > limit:
+        result.add_issue(
+            line_no,
+            "too_many_tokens",
+            f"{tokens} tokens, over the {limit}-token limit: truncated in training",
+        )
+        tokens = limit
+    result.billable_tokens += tokens
+    item = (outcome.total_tokens, line_no)  # keep the longest examples for the outlier rule
+    if len(longest) < ISSUES_KEPT_PER_RULE:
+        heapq.heappush(longest, item)
+    elif item > longest[0]:
+        heapq.heapreplace(longest, item)
+
+
+def _check_raw_text(result: ChunkResult, raw: bytes, example: Any, line_no: int) -> None:
+    """Rules that read the line's text: special tokens (literal or JSON-escaped), secrets."""
+    specials = find_special_tokens(raw)
+    if not specials and b"\\u003" in raw:
+        specials = find_escaped_special_tokens(orjson.dumps(example).decode())
+    if specials:
+        result.add_issue(line_no, "forbidden_special_token", "text contains " + ", ".join(specials))
+    secret = find_secret(raw)
+    if secret is not None:
+        result.add_issue(line_no, "possible_secret", f"looks like {secret}")
+
+
+def scan_chunk(task: ChunkTask, cancel: threading.Event | None = None) -> ChunkResult:
+    """Lint the lines of one byte range; stops early (marked cancelled) once `cancel` is set."""
     result = ChunkResult(task.start, task.end)
     result.hashes = [array("Q") for _ in range(HASH_BUCKETS)]
     result.hash_lines = [array("I") for _ in range(HASH_BUCKETS)]
     counter = token_counter(task.encoding)
-    limit = task.training_limit
     longest: list[tuple[int, int]] = []
     pos = task.start
-    next_report = pos + _PROGRESS_EVERY_BYTES
+    next_cancel_check = pos + _CANCEL_CHECK_BYTES
     add = result.add_issue
     with open(task.path, "rb") as handle:
         handle.seek(task.start)
@@ -123,6 +161,11 @@ def scan_chunk(
                 result.examples += 1
                 add(line_no, "line_too_long", "line is longer than 64 MiB; not checked")
                 continue
+            if pos > next_cancel_check:
+                next_cancel_check = pos + _CANCEL_CHECK_BYTES
+                if cancel is not None and cancel.is_set():
+                    result.cancelled = True
+                    break
             # Slicing a 50 MB line would copy it: work on a view without the line ending.
             size = len(raw)
             has_newline = raw.endswith(b"\n")
@@ -131,13 +174,6 @@ def scan_chunk(
                 if size and raw[size - 1] == 13:  # "\r"
                     size -= 1
                     add(line_no, "crlf_line_ending", "line ends with CR LF")
-            if pos > next_report:
-                next_report = pos + _PROGRESS_EVERY_BYTES
-                if on_progress is not None:
-                    on_progress(pos - task.start)
-                if cancel is not None and cancel.is_set():
-                    result.cancelled = True
-                    break
             first = 0
             if line_no == 1 and task.start == 0 and raw.startswith(BOM):
                 first = len(BOM)
@@ -156,41 +192,12 @@ def scan_chunk(
             outcome = check_example(example, task.file_format, counter, task.reinforcement)
             for rule_id, message in outcome.issues:
                 add(line_no, rule_id, message)
-            specials = find_special_tokens(raw)
-            if not specials and b"\\u003" in raw:
-                specials = find_escaped_special_tokens(orjson.dumps(example).decode())
-            if specials:
-                add(line_no, "forbidden_special_token", "text contains " + ", ".join(specials))
-            secret = find_secret(raw)
-            if secret is not None:
-                add(line_no, "possible_secret", f"looks like {secret}")
+            _check_raw_text(result, raw, example, line_no)
             digest = int.from_bytes(hashlib.blake2b(body, digest_size=8).digest(), "little")
             bucket = digest % HASH_BUCKETS
             result.hashes[bucket].append(digest)
             result.hash_lines[bucket].append(line_no)
-            if not isinstance(example, dict) or (outcome.messages == 0 and outcome.issues):
-                continue
-            tokens = outcome.total_tokens
-            result.counted += 1
-            result.messages.add(outcome.messages)
-            result.tokens.add(tokens)
-            result.trained.add(outcome.trained_tokens)
-            if outcome.images:
-                result.image_examples += 1
-            if limit is not None and tokens > limit:
-                add(
-                    line_no,
-                    "too_many_tokens",
-                    f"{tokens} tokens, over the {limit}-token limit: truncated in training",
-                )
-                tokens = limit
-            result.billable_tokens += tokens
-            item = (outcome.total_tokens, line_no)
-            if len(longest) < ISSUES_KEPT_PER_RULE:
-                heapq.heappush(longest, item)
-            elif item > longest[0]:
-                heapq.heapreplace(longest, item)
+            if isinstance(example, dict) and (outcome.messages or not outcome.issues):
+                _record_counts(result, outcome, line_no, task.training_limit, longest)
     result.longest = sorted(longest, reverse=True)
-    if on_progress is not None:
-        on_progress(pos - task.start)
     return result
