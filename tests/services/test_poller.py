@@ -35,6 +35,7 @@ async def test_events_are_merged_in_order_without_duplicates_or_refetch(
     assert len(poller.metrics) == 30 and poller.metrics.total_steps == 30
     assert poller.metrics.count("full_valid_loss") == 2
     assert "paused" in statuses and statuses[-1] == "succeeded"
+    assert [e.type for e in poller.events].count("moderation_checks") == 1
     assert update.checkpoints is not None and [c.step_number for c in update.checkpoints] == [
         30,
         15,
