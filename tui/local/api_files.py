@@ -6,12 +6,10 @@ echoed back, so no name can reach outside that directory."""
 from __future__ import annotations
 
 import os
-import re
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
@@ -28,119 +26,27 @@ from tui.local.api_common import (
 )
 from tui.local.context import ServerContext
 from tui.local.errors import ApiError, bad_request, conflict, not_found
-
-if TYPE_CHECKING:
-    from python_multipart.multipart import MultipartCallbacks
+from tui.local.multipart import StreamedUpload, multipart_boundary, receive_upload
 
 UPLOAD_PURPOSES = ("fine-tune",)
 KNOWN_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
-MAX_FIELD_BYTES = 64 * 1024
 EXPIRY_RANGE = (3600, 2592000)
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
-
-
-def sanitize_filename(raw: str) -> str:
-    """The last path component, without control characters, at most 255 characters."""
-    name = raw.replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE.sub("", name).strip().lstrip(".")
-    return name[:255] or "upload.jsonl"
-
-
-class _UploadParser:
-    """Multipart callbacks: text fields into memory, the `file` part straight into `target`."""
-
-    def __init__(self, target: Path, max_bytes: int) -> None:
-        self.target = target
-        self.max_bytes = max_bytes
-        self.fields: dict[str, str] = {}
-        self.filename: str | None = None
-        self.size = 0
-        self.too_large = False
-        self._header_name = b""
-        self._header_value = b""
-        self._headers: dict[bytes, bytes] = {}
-        self._part_name = ""
-        self._buffer = bytearray()
-        self._handle: Any = None
-
-    def callbacks(self) -> MultipartCallbacks:
-        return {
-            "on_part_begin": self._part_begin,
-            "on_header_field": self._header_field,
-            "on_header_value": self._header_val,
-            "on_header_end": self._header_end,
-            "on_headers_finished": self._headers_finished,
-            "on_part_data": self._part_data,
-            "on_part_end": self._part_end,
-        }
-
-    def _part_begin(self) -> None:
-        self._headers = {}
-        self._buffer = bytearray()
-
-    def _header_field(self, data: bytes, start: int, end: int) -> None:
-        self._header_name += data[start:end]
-
-    def _header_val(self, data: bytes, start: int, end: int) -> None:
-        self._header_value += data[start:end]
-
-    def _header_end(self) -> None:
-        self._headers[self._header_name.lower()] = self._header_value
-        self._header_name, self._header_value = b"", b""
-
-    def _headers_finished(self) -> None:
-        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
-        self._part_name = options.get(b"name", b"").decode("utf-8", "replace")
-        raw_filename = options.get(b"filename")
-        if self._part_name == "file" and raw_filename is not None:
-            if self._handle is not None:
-                raise bad_request("Send exactly one 'file' part.", param="file")
-            self.filename = sanitize_filename(raw_filename.decode("utf-8", "replace"))
-            self._handle = self.target.open("wb")
-
-    def _part_data(self, data: bytes, start: int, end: int) -> None:
-        chunk = data[start:end]
-        if self._part_name == "file" and self._handle is not None:
-            self.size += len(chunk)
-            if self.size > self.max_bytes:
-                self.too_large = True
-            if not self.too_large:
-                self._handle.write(chunk)
-        elif len(self._buffer) + len(chunk) <= MAX_FIELD_BYTES:
-            self._buffer += chunk
-        else:
-            raise bad_request(f"Form field '{self._part_name}' is too long.", param=self._part_name)
-
-    def _part_end(self) -> None:
-        if self._part_name == "file" and self._handle is not None:
-            self._handle.close()
-        elif self._part_name:
-            self.fields[self._part_name] = self._buffer.decode("utf-8", "replace")
-
-    def close(self) -> None:
-        if self._handle is not None and not self._handle.closed:
-            self._handle.close()
 
 
 async def create_file(request: Request) -> Response:
     ctx = context(request)
-    content_type, options = parse_options_header(request.headers.get("content-type"))
-    boundary = options.get(b"boundary")
-    if content_type != b"multipart/form-data" or not boundary:
+    boundary = multipart_boundary(request)
+    if boundary is None:
         await drain(request)
         raise bad_request("Uploads must be sent as multipart/form-data with a 'file' part.")
     limit = ctx.settings.max_upload_bytes
     file_id = ids.file_id()
     partial = ctx.settings.files_dir / f".{file_id}.partial"
-    upload = _UploadParser(partial, limit)
-    parser = MultipartParser(boundary, upload.callbacks())
+    upload = StreamedUpload(partial, limit)
     try:
-        async for chunk in request.stream():
-            if not upload.too_large:
-                parser.write(chunk)
+        await receive_upload(request, upload, boundary)
         if upload.too_large:
             raise _too_large(limit)
-        parser.finalize()
         record = _register(ctx, upload, file_id, partial)
     except ApiError:
         await drain(request)
@@ -165,9 +71,21 @@ def _too_large(limit: int) -> ApiError:
 
 
 def _register(
-    ctx: ServerContext, upload: _UploadParser, file_id: str, partial: Path
+    ctx: ServerContext, upload: StreamedUpload, file_id: str, partial: Path
 ) -> dict[str, Any]:
-    purpose = upload.fields.get("purpose")
+    purpose = check_purpose(upload.fields.get("purpose"))
+    if upload.filename is None:
+        raise bad_request("Missing required parameter: 'file'.", param="file")
+    check_jsonl_name(upload.filename, "file")
+    expires_at = _expires_at(upload.fields)
+    os.replace(partial, ctx.file_path(file_id))
+    record: dict[str, Any] = ctx.store.add_file(
+        file_id, size=upload.size, filename=upload.filename, purpose=purpose, expires_at=expires_at
+    )
+    return record
+
+
+def check_purpose(purpose: object) -> str:
     if not purpose:
         raise bad_request("Missing required parameter: 'purpose'.", param="purpose")
     if purpose not in UPLOAD_PURPOSES:
@@ -177,19 +95,15 @@ def _register(
             f"Invalid value for 'purpose': {purpose!r} {reason}; use 'fine-tune'.",
             param="purpose",
         )
-    if upload.filename is None:
-        raise bad_request("Missing required parameter: 'file'.", param="file")
-    if not upload.filename.lower().endswith(".jsonl"):
+    return str(purpose)
+
+
+def check_jsonl_name(filename: str, param: str) -> None:
+    if not filename.lower().endswith(".jsonl"):
         raise bad_request(
-            f"Invalid file format for Fine-Tuning API. Must be .jsonl (got {upload.filename!r}).",
-            param="file",
+            f"Invalid file format for Fine-Tuning API. Must be .jsonl (got {filename!r}).",
+            param=param,
         )
-    expires_at = _expires_at(upload.fields)
-    os.replace(partial, ctx.file_path(file_id))
-    record: dict[str, Any] = ctx.store.add_file(
-        file_id, size=upload.size, filename=upload.filename, purpose=purpose, expires_at=expires_at
-    )
-    return record
 
 
 def _expires_at(fields: dict[str, str]) -> int | None:

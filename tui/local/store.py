@@ -50,6 +50,18 @@ _MIGRATIONS: list[str] = [
         seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, created INTEGER NOT NULL,
         base TEXT NOT NULL, job_id TEXT NOT NULL, step INTEGER, adapter_dir TEXT NOT NULL);
     """,
+    # version 2: the Uploads API (large files in parts)
+    """
+    CREATE TABLE uploads (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL,
+        created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, bytes INTEGER NOT NULL,
+        filename TEXT NOT NULL, purpose TEXT NOT NULL, mime_type TEXT NOT NULL,
+        status TEXT NOT NULL, file_id TEXT);
+    CREATE TABLE upload_parts (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL,
+        upload_id TEXT NOT NULL, created_at INTEGER NOT NULL, bytes INTEGER NOT NULL);
+    CREATE INDEX parts_by_upload ON upload_parts(upload_id, seq);
+    """,
 ]
 
 ACTIVE_STATUSES = ("validating_files", "queued", "running")
@@ -91,7 +103,7 @@ class Store:
             self._conn.close()
 
     def _migrate(self) -> None:
-        with self._tx() as conn:
+        with self.transaction() as conn:
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
             for index, script in enumerate(_MIGRATIONS[version:], start=version + 1):
                 for statement in script.split(";"):
@@ -100,7 +112,7 @@ class Store:
                 conn.execute(f"PRAGMA user_version={index}")
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -110,17 +122,17 @@ class Store:
                 raise
             self._conn.execute("COMMIT")
 
-    def _one(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Row | None:
+    def query_one(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Row | None:
         with self._lock:
             row: sqlite3.Row | None = self._conn.execute(sql, args).fetchone()
             return row
 
-    def _all(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    def query_all(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
             return list(self._conn.execute(sql, args).fetchall())
 
     def _seq_of(self, table: str, object_id: str) -> int | None:
-        row = self._one(f"SELECT seq FROM {table} WHERE id = ?", (object_id,))
+        row = self.query_one(f"SELECT seq FROM {table} WHERE id = ?", (object_id,))
         return None if row is None else int(row["seq"])
 
     # ---- files -------------------------------------------------------------------------------
@@ -134,7 +146,7 @@ class Store:
         purpose: str,
         expires_at: int | None = None,
     ) -> dict[str, Any]:
-        with self._tx() as conn:
+        with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO files (id, bytes, created_at, filename, purpose, status, expires_at)"
                 " VALUES (?, ?, ?, ?, ?, 'processed', ?)",
@@ -145,7 +157,7 @@ class Store:
         return found
 
     def get_file(self, file_id: str) -> dict[str, Any] | None:
-        row = self._one("SELECT * FROM files WHERE id = ?", (file_id,))
+        row = self.query_one("SELECT * FROM files WHERE id = ?", (file_id,))
         return None if row is None else _file_object(row)
 
     def list_files(
@@ -165,19 +177,19 @@ class Store:
             args.append(seq)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         direction = "ASC" if order == "asc" else "DESC"
-        rows = self._all(
+        rows = self.query_all(
             f"SELECT * FROM files {where} ORDER BY seq {direction} LIMIT ?", (*args, limit + 1)
         )
         return [_file_object(r) for r in rows[:limit]], len(rows) > limit
 
     def expired_files(self, at: int) -> list[str]:
-        rows = self._all(
+        rows = self.query_all(
             "SELECT id FROM files WHERE expires_at IS NOT NULL AND expires_at <= ?", (at,)
         )
         return [str(r["id"]) for r in rows]
 
     def active_jobs_using(self, file_id: str) -> list[str]:
-        rows = self._all(
+        rows = self.query_all(
             "SELECT id FROM jobs WHERE (training_file = ? OR validation_file = ?)"
             " AND status IN ('validating_files', 'queued', 'running', 'paused') ORDER BY seq",
             (file_id, file_id),
@@ -185,7 +197,7 @@ class Store:
         return [str(r["id"]) for r in rows]
 
     def delete_file(self, file_id: str) -> bool:
-        with self._tx() as conn:
+        with self.transaction() as conn:
             return conn.execute("DELETE FROM files WHERE id = ?", (file_id,)).rowcount > 0
 
     # ---- jobs --------------------------------------------------------------------------------
@@ -204,7 +216,7 @@ class Store:
         integrations: list[Any] | None,
     ) -> dict[str, Any]:
         job_id = ids.job_id()
-        with self._tx() as conn:
+        with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO jobs (id, created_at, model, training_file, validation_file, status,"
                 " hyperparameters, method, seed, suffix, metadata, integrations, result_files)"
@@ -228,11 +240,11 @@ class Store:
         return found
 
     def get_job(self, job_id: str) -> dict[str, Any] | None:
-        row = self._one("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        row = self.query_one("SELECT * FROM jobs WHERE id = ?", (job_id,))
         return None if row is None else _job_object(row)
 
     def job_resume_dir(self, job_id: str) -> str | None:
-        row = self._one("SELECT resume_dir FROM jobs WHERE id = ?", (job_id,))
+        row = self.query_one("SELECT resume_dir FROM jobs WHERE id = ?", (job_id,))
         return None if row is None else row["resume_dir"]
 
     def list_jobs(
@@ -248,7 +260,7 @@ class Store:
             where = "WHERE seq < ?"
             args.append(seq)
         jobs = [
-            _job_object(r) for r in self._all(f"SELECT * FROM jobs {where} ORDER BY seq DESC", args)
+            _job_object(r) for r in self.query_all(f"SELECT * FROM jobs {where} ORDER BY seq DESC", args)
         ]
         if no_metadata:
             jobs = [j for j in jobs if not j["metadata"]]
@@ -262,7 +274,7 @@ class Store:
 
     def jobs_with_status(self, *statuses: str) -> list[str]:
         marks = ",".join("?" for _ in statuses)
-        rows = self._all(f"SELECT id FROM jobs WHERE status IN ({marks}) ORDER BY seq", statuses)
+        rows = self.query_all(f"SELECT id FROM jobs WHERE status IN ({marks}) ORDER BY seq", statuses)
         return [str(r["id"]) for r in rows]
 
     def update_job(self, job_id: str, **fields: Any) -> None:
@@ -271,7 +283,7 @@ class Store:
             return
         names = ", ".join(f"{name} = ?" for name in fields)
         values = [_dumps(v) if k in _JSON_COLUMNS else v for k, v in fields.items()]
-        with self._tx() as conn:
+        with self.transaction() as conn:
             conn.execute(f"UPDATE jobs SET {names} WHERE id = ?", (*values, job_id))
 
     def transition(self, job_id: str, allowed_from: Sequence[str], **fields: Any) -> bool:
@@ -279,7 +291,7 @@ class Store:
         names = ", ".join(f"{name} = ?" for name in fields)
         values = [_dumps(v) if k in _JSON_COLUMNS else v for k, v in fields.items()]
         marks = ",".join("?" for _ in allowed_from)
-        with self._tx() as conn:
+        with self.transaction() as conn:
             cursor = conn.execute(
                 f"UPDATE jobs SET {names} WHERE id = ? AND status IN ({marks})",
                 (*values, job_id, *allowed_from),
@@ -299,7 +311,7 @@ class Store:
     ) -> dict[str, Any]:
         event_id = ids.event_id()
         created = now()
-        with self._tx() as conn:
+        with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO events (id, job_id, created_at, level, message, type, data)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -322,7 +334,7 @@ class Store:
                 return None
             cursor = "AND seq < ?"
             args.append(seq)
-        rows = self._all(
+        rows = self.query_all(
             f"SELECT * FROM events WHERE job_id = ? {cursor} ORDER BY seq DESC LIMIT ?",
             (*args, limit + 1),
         )
@@ -330,7 +342,7 @@ class Store:
 
     def metrics_data(self, job_id: str) -> list[dict[str, Any]]:
         """`data` of every metrics event of a job, oldest first (for the result CSV)."""
-        rows = self._all(
+        rows = self.query_all(
             "SELECT data FROM events WHERE job_id = ? AND type = 'metrics' ORDER BY seq", (job_id,)
         )
         return [dict(_loads(r["data"]) or {}) for r in rows]
@@ -341,13 +353,13 @@ class Store:
         self, job_id: str, *, step: int, metrics: dict[str, float], model: str
     ) -> dict[str, Any]:
         checkpoint_id = ids.checkpoint_id()
-        with self._tx() as conn:
+        with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO checkpoints (id, job_id, created_at, step_number, metrics, model)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (checkpoint_id, job_id, now(), step, _dumps(metrics), model),
             )
-        row = self._one("SELECT * FROM checkpoints WHERE id = ?", (checkpoint_id,))
+        row = self.query_one("SELECT * FROM checkpoints WHERE id = ?", (checkpoint_id,))
         assert row is not None
         return _checkpoint_object(row)
 
@@ -362,7 +374,7 @@ class Store:
                 return None
             cursor = "AND seq < ?"
             args.append(seq)
-        rows = self._all(
+        rows = self.query_all(
             f"SELECT * FROM checkpoints WHERE job_id = ? {cursor} ORDER BY seq DESC LIMIT ?",
             (*args, limit + 1),
         )
@@ -370,7 +382,7 @@ class Store:
 
     def prune_checkpoints(self, job_id: str, *, keep: int) -> None:
         """Drop all but the newest `keep` checkpoints of a job, with their models."""
-        with self._tx() as conn:
+        with self.transaction() as conn:
             doomed = conn.execute(
                 "SELECT id, model FROM checkpoints WHERE job_id = ?"
                 " ORDER BY seq DESC LIMIT -1 OFFSET ?",
@@ -383,7 +395,7 @@ class Store:
     def add_model(
         self, model_id: str, *, base: str, job_id: str, adapter_dir: str, step: int | None
     ) -> None:
-        with self._tx() as conn:
+        with self.transaction() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO models (id, created, base, job_id, step, adapter_dir)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
@@ -391,14 +403,14 @@ class Store:
             )
 
     def get_model(self, model_id: str) -> dict[str, Any] | None:
-        row = self._one("SELECT * FROM models WHERE id = ?", (model_id,))
+        row = self.query_one("SELECT * FROM models WHERE id = ?", (model_id,))
         return None if row is None else dict(row)
 
     def list_models(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self._all("SELECT * FROM models ORDER BY seq")]
+        return [dict(r) for r in self.query_all("SELECT * FROM models ORDER BY seq")]
 
     def delete_model(self, model_id: str) -> bool:
-        with self._tx() as conn:
+        with self.transaction() as conn:
             return conn.execute("DELETE FROM models WHERE id = ?", (model_id,)).rowcount > 0
 
 
