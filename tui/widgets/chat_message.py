@@ -29,8 +29,8 @@ from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
 MessageState = Literal["streaming", "done", "cancelled", "failed"]
-FLUSHES_PER_S = 30
-SEGMENT_LINES = 20
+FLUSHES_PER_S = 15
+SEGMENT_LINES = 10
 """Lines of the live segment before its completed blocks are frozen."""
 
 
