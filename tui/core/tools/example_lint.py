@@ -24,7 +24,7 @@ FIRST_ISSUES = 10
 
 @dataclass
 class LintTally:
-    """Counts of examples with errors / warnings, per rule, and the first few issues in full."""
+    """Counts of examples with errors / warnings, per rule, and the first issue of each rule."""
 
     examples: int = 0
     with_errors: int = 0
@@ -40,9 +40,10 @@ class LintTally:
         self.with_errors += has_error
         self.with_warnings += "warning" in severities
         for issue in issues:
-            self.by_rule[(issue.severity, issue.rule)] += 1
-            if len(self.first) < FIRST_ISSUES:
+            key = (issue.severity, issue.rule)
+            if key not in self.by_rule and len(self.first) < FIRST_ISSUES:  # first of each rule
                 self.first.append(f"{where}: {issue.severity} {issue.rule}: {issue.message}")
+            self.by_rule[key] += 1
         return has_error
 
     def lines(self) -> list[str]:
