@@ -114,3 +114,21 @@ def test_an_explicit_empty_choice_overrides_the_guess() -> None:
     assert with_prompt.system == () and with_prompt.system_prompt == "Fixed."
     with pytest.raises(ToolError, match="no column for the user message"):
         resolve_mapping(columns, {"user": ()})
+
+
+def test_lint_tally_shows_the_first_example_of_each_rule() -> None:
+    from tui.core.lint import Issue
+    from tui.core.tools.example_lint import LintTally
+
+    def ExampleIssue(rule: str, severity: str, message: str) -> Issue:  # noqa: N802
+        return Issue(None, rule, severity, message, "")
+
+    tally = LintTally()
+    for n in range(1, 13):
+        tally.add(f"example {n}", [ExampleIssue("no_system_message", "warning", "no system")])
+    tally.add("example 13", [ExampleIssue("missing_messages", "error", "no messages")])
+    lines = tally.lines()
+    assert lines[0] == "lint: 1 of 13 examples with errors, 12 with warnings"
+    assert "  example 1: warning no_system_message: no system" in lines
+    assert "  example 13: error missing_messages: no messages" in lines
+    assert "  warning no_system_message: 12" in lines
