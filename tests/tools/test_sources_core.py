@@ -120,13 +120,13 @@ def test_lint_tally_shows_the_first_example_of_each_rule() -> None:
     from tui.core.lint import Issue
     from tui.core.tools.example_lint import LintTally
 
-    def ExampleIssue(rule: str, severity: str, message: str) -> Issue:  # noqa: N802
+    def issue(rule: str, severity: str, message: str) -> Issue:
         return Issue(None, rule, severity, message, "")
 
     tally = LintTally()
     for n in range(1, 13):
-        tally.add(f"example {n}", [ExampleIssue("no_system_message", "warning", "no system")])
-    tally.add("example 13", [ExampleIssue("missing_messages", "error", "no messages")])
+        tally.add(f"example {n}", [issue("no_system_message", "warning", "no system")])
+    tally.add("example 13", [issue("missing_messages", "error", "no messages")])
     lines = tally.lines()
     assert lines[0] == "lint: 1 of 13 examples with errors, 12 with warnings"
     assert "  example 1: warning no_system_message: no system" in lines
