@@ -10,6 +10,7 @@ from tui.local.drivers import InferenceDriver
 from tui.local.runner import JobRunner
 from tui.local.settings import ServerSettings
 from tui.local.store import Store
+from tui.local.uploads import UploadRecords
 
 
 @dataclass
@@ -19,6 +20,7 @@ class ServerContext:
     runner: JobRunner
     registry: BaseModelRegistry
     inference: InferenceDriver
+    uploads: UploadRecords
 
     def file_path(self, file_id: str) -> Path:
         return self.settings.files_dir / file_id

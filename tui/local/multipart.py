@@ -74,8 +74,8 @@ class StreamedUpload:
     def _headers_finished(self) -> None:
         _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
         self._part_name = options.get(b"name", b"").decode("utf-8", "replace")
-        raw_filename = options.get(b"filename")
-        if self._part_name == self.file_field and raw_filename is not None:
+        raw_filename = options.get(b"filename", b"")
+        if self._part_name == self.file_field:
             if self._handle is not None:
                 raise bad_request(
                     f"Send exactly one '{self.file_field}' part.", param=self.file_field

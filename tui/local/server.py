@@ -23,7 +23,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tui import __version__
-from tui.local import api_chat, api_files, api_jobs, api_models
+from tui.local import api_chat, api_files, api_jobs, api_models, api_uploads
 from tui.local.base_models import BaseModelRegistry
 from tui.local.context import ServerContext
 from tui.local.drivers import InferenceDriver, SpawnTrainingDriver, TrainingDriver
@@ -31,6 +31,7 @@ from tui.local.errors import ApiError, error_body, unauthorized
 from tui.local.runner import JobRunner
 from tui.local.settings import ServerSettings
 from tui.local.store import Store
+from tui.local.uploads import UploadRecords
 
 log = logging.getLogger("ft_tui.server")
 
@@ -147,7 +148,8 @@ def create_app(
         from tui.local.inference.engine import InferenceEngine
 
         inference = InferenceEngine()
-    ctx = ServerContext(settings, store, runner, registry, inference)
+    uploads = UploadRecords(store, settings.files_dir)
+    ctx = ServerContext(settings, store, runner, registry, inference, uploads)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -161,6 +163,7 @@ def create_app(
     routes = [
         Route("/health", health),
         *api_files.routes(),
+        *api_uploads.routes(),
         *api_jobs.routes(),
         *api_models.routes(),
         *api_chat.routes(),

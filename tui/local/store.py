@@ -260,7 +260,8 @@ class Store:
             where = "WHERE seq < ?"
             args.append(seq)
         jobs = [
-            _job_object(r) for r in self.query_all(f"SELECT * FROM jobs {where} ORDER BY seq DESC", args)
+            _job_object(r)
+            for r in self.query_all(f"SELECT * FROM jobs {where} ORDER BY seq DESC", args)
         ]
         if no_metadata:
             jobs = [j for j in jobs if not j["metadata"]]
@@ -274,7 +275,9 @@ class Store:
 
     def jobs_with_status(self, *statuses: str) -> list[str]:
         marks = ",".join("?" for _ in statuses)
-        rows = self.query_all(f"SELECT id FROM jobs WHERE status IN ({marks}) ORDER BY seq", statuses)
+        rows = self.query_all(
+            f"SELECT id FROM jobs WHERE status IN ({marks}) ORDER BY seq", statuses
+        )
         return [str(r["id"]) for r in rows]
 
     def update_job(self, job_id: str, **fields: Any) -> None:
