@@ -115,3 +115,21 @@ def test_guard_rejects_before_the_app_runs() -> None:
     assert _call(must_not_run, [(b"authorization", b"Bearer wrong")])["status"] == 401
     assert _call(must_not_run, [(b"authorization", b"Basic secret")])["status"] == 401
     assert _call(must_not_run, [])["body"]["error"]["code"] == "invalid_api_key"
+
+
+def test_a_version_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
+    from tui.local.store import _MIGRATIONS
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(_MIGRATIONS[0])
+        conn.execute(
+            "INSERT INTO files (id, bytes, created_at, filename, purpose, status)"
+            " VALUES ('file-old', 3, 1, 'a.jsonl', 'fine-tune', 'processed')"
+        )
+        conn.execute("PRAGMA user_version=1")
+    store = Store(path)
+    assert store.get_file("file-old") is not None
+    assert store.query_one("SELECT COUNT(*) AS n FROM uploads") is not None
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(_MIGRATIONS)
