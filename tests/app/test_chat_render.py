@@ -73,3 +73,28 @@ async def test_a_kept_long_message_opens_in_segments_and_an_edit_replaces_it() -
         await pilot.pause()
         assert not message.query(FrozenSegment)
         assert message.rendered_text == "Just **one** line now."
+
+
+async def test_follow_scroll_stops_when_the_user_scrolls_up_and_resumes_at_the_bottom() -> None:
+    app = _ViewApp()
+    tokens = reply_tokens(1200)
+    async with app.run_test(size=(80, 20)) as pilot:
+        view = app.query_one(ChatView)
+        message = await view.add_message("assistant", "model")
+        for token in tokens[:400]:
+            await message.append(token)
+        await pilot.pause(0.3)
+        assert view.max_scroll_y > 0 and view.scroll_y == view.max_scroll_y
+        view.scroll_home(animate=False, immediate=True)  # the user scrolls up to read
+        for token in tokens[400:800]:
+            await message.append(token)
+        await pilot.pause(0.3)
+        assert view.scroll_y == 0, "new text must not yank a reader back down"
+        view.scroll_end(animate=False, immediate=True)  # back at the bottom: follow again
+        await pilot.pause(0.1)
+        for token in tokens[800:]:
+            await message.append(token)
+        await message.finish()
+        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: view.scroll_y >= view.max_scroll_y - 1)
+        assert view.scroll_y > 0
