@@ -67,17 +67,17 @@ class LossSums:
 
 
 def masked_sums(logits: Any, labels: Any) -> tuple[Any, int, int]:
-    """(summed CE tensor, correct count, target count): logits at t predict the label at t+1."""
+    """(summed CE tensor, correct count, target count): logits at t predict the label at t+1.
+
+    The labels are shifted (not the logits), so the big logits tensor is never copied."""
+    import torch
     import torch.nn.functional as functional
 
-    shifted_logits = logits[:, :-1, :].float()
-    shifted_labels = labels[:, 1:]
-    ce = functional.cross_entropy(
-        shifted_logits.reshape(-1, shifted_logits.size(-1)),
-        shifted_labels.reshape(-1),
-        ignore_index=IGNORE,
-        reduction="sum",
-    )
-    mask = shifted_labels != IGNORE
-    correct = int(((shifted_logits.argmax(dim=-1) == shifted_labels) & mask).sum().item())
+    targets = torch.cat([labels[:, 1:], torch.full_like(labels[:, :1], IGNORE)], dim=1)
+    flat_logits = logits.float().reshape(-1, logits.size(-1))
+    flat_targets = targets.reshape(-1)
+    ce = functional.cross_entropy(flat_logits, flat_targets, ignore_index=IGNORE, reduction="sum")
+    mask = flat_targets != IGNORE
+    with torch.no_grad():
+        correct = int((flat_logits.argmax(dim=-1)[mask] == flat_targets[mask]).sum().item())
     return ce, correct, int(mask.sum().item())

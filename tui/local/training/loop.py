@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import os
 import random
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -206,7 +207,8 @@ def train(req: TrainingRequest, sink: TrainingSink) -> TrainingOutcome:
         if step % steps_per_epoch == 0:
             _save_checkpoint(run, step, metrics)
     final = req.work_dir / state.FINAL_ADAPTER_DIR
-    model.save_pretrained(str(final))
+    # The last step always ends an epoch, so its checkpoint holds the final weights.
+    shutil.copytree(state.checkpoint_dir(req.work_dir, total_steps), final)
     state.drop_pause_state(req.work_dir)
     return TrainingOutcome("succeeded", trained_tokens, final, csv_file.path)
 
