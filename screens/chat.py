@@ -372,15 +372,7 @@ class ChatScreen(ModeScreen):
         if store is None:
             return []
         summaries = await asyncio.to_thread(store.recent, 200)
-        return [
-            PickerItem(
-                str(s.id),
-                s.title or "(untitled)",
-                f"{s.model} · {s.turns} turn{'s' if s.turns != 1 else ''} · "
-                + time.strftime("%Y-%m-%d %H:%M", time.localtime(s.updated_at)),
-            )
-            for s in summaries
-        ]
+        return [PickerItem(str(s.id), s.title or "(untitled)", s.detail) for s in summaries]
 
     @work(group="chat-history", exit_on_error=False, description="Opening a kept conversation")
     async def _open_history(self) -> None:

@@ -36,6 +36,7 @@ def test_store_lives_in_the_data_dir_and_survives_reopening(
     [summary] = reopened.recent()
     assert summary.title == "What is the capital of France?"
     assert summary.turns == 1 and summary.model == "gpt-4o-mini"
+    assert summary.detail.startswith("gpt-4o-mini · 1 turn · 20")
     loaded = reopened.load(conversation)
     assert loaded.system_prompt == "Be terse."
     assert [(m.role, m.content) for m in loaded.messages] == [

@@ -63,6 +63,12 @@ class ConversationSummary:
     updated_at: float
     turns: int
 
+    @property
+    def detail(self) -> str:
+        """e.g. `gpt-4o-mini · 3 turns · 2026-11-22 14:05` (local time)."""
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.updated_at))
+        return f"{self.model} · {self.turns} turn{'' if self.turns == 1 else 's'} · {when}"
+
 
 @dataclass(frozen=True)
 class Conversation:
