@@ -19,6 +19,7 @@ from starlette.routing import Route
 from tui.local import ids
 from tui.local.api_common import context, json_object, ok, require_str
 from tui.local.api_models import model_not_found
+from tui.local.base_models import BaseModelError
 from tui.local.context import ServerContext
 from tui.local.errors import ApiError, bad_request
 from tui.local.inference.engine import GenerationParams, InferenceError, Usage
@@ -163,7 +164,7 @@ async def _items(
             item = await queue.get()
             if item is _END:
                 return
-            if isinstance(item, InferenceError):
+            if isinstance(item, InferenceError | BaseModelError):  # the request cannot be served
                 raise bad_request(item.message, code=item.code)
             if isinstance(item, BaseException):
                 raise item
