@@ -82,3 +82,19 @@ def test_repeated_strings_count_the_same_from_cache() -> None:
     counter = token_counter("o200k_base")
     text = "You are a helpful assistant."
     assert counter.count_repeated(text) == counter.count(text) == counter.count_repeated(text)
+
+
+@pytest.mark.parametrize("name", ["cl100k_base", "o200k_base"])
+def test_fast_length_equals_len_of_encode_ordinary(name: str) -> None:
+    counter = token_counter(name)
+    enc = get_encoding(name)
+    texts = [
+        "",
+        "hello world",
+        "<|endoftext|> and <|fim_suffix|> are plain text here",
+        "中文文本，混合 English text 123 😀",
+        "lone \ud800 surrogate",
+        "  \n\t spaces\r\n",
+    ]
+    for text in texts:
+        assert counter.count(text) == len(enc.encode_ordinary(text)), text

@@ -149,19 +149,42 @@ def safe_cuts(text: str, window: int) -> list[int]:
     return cuts
 
 
+def _length_function(encoding: tiktoken.Encoding) -> Callable[[str], int]:
+    """len(encoding.encode_ordinary(text)), without building a list of Python ints.
+
+    tiktoken's core can return the ids as a packed uint32 buffer; with no special tokens
+    allowed it encodes exactly as encode_ordinary (tests compare the two). Falls back to the
+    public API if a tiktoken release drops that method.
+    """
+    core = getattr(encoding, "_core_bpe", None)
+    to_buffer = getattr(core, "encode_to_tiktoken_buffer", None)
+    if to_buffer is None:
+        ordinary = encoding.encode_ordinary
+        return lambda text: len(ordinary(text))
+    no_special: set[str] = set()
+
+    def measure(text: str) -> int:
+        try:
+            return memoryview(to_buffer(text, no_special)).nbytes // 4
+        except UnicodeEncodeError:  # lone surrogates: tiktoken's own fallback handles them
+            return len(encoding.encode_ordinary(text))
+
+    return measure
+
+
 class TokenCounter:
     """Counts tokens of strings with one encoding; caches short strings that repeat."""
 
     def __init__(self, encoding_name: str) -> None:
         self.encoding_name = encoding_name
-        self._encode: Callable[[str], list[int]] = get_encoding(encoding_name).encode_ordinary
+        self._measure = _length_function(get_encoding(encoding_name))
         self._cache: dict[str, int] = {}
 
     def count(self, text: str, window: int = LONG_TEXT_CHARS) -> int:
         if len(text) <= window:
-            return len(self._encode(text))
+            return self._measure(text)
         cuts = safe_cuts(text, window)
-        return sum(len(self._encode(text[a:b])) for a, b in zip(cuts, cuts[1:], strict=False))
+        return sum(self._measure(text[a:b]) for a, b in zip(cuts, cuts[1:], strict=False))
 
     def count_repeated(self, text: str) -> int:
         """For strings likely to repeat across examples (roles, system prompts, tool specs)."""
