@@ -19,6 +19,7 @@ import asyncio
 from typing import Literal
 
 from rich.markdown import Markdown as RichMarkdown
+from rich.segment import Segment
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.geometry import Size
@@ -31,6 +32,8 @@ from textual.widgets.markdown import MarkdownStream
 MessageState = Literal["streaming", "done", "cancelled", "failed"]
 FLUSHES_PER_S = 15
 SEGMENT_LINES = 10
+MERGED_LINES = 200
+"""Frozen segments merge up to this many lines (bigger ones would stall a frame to render)."""
 """Lines of the live segment before its completed blocks are frozen."""
 
 
@@ -81,33 +84,36 @@ def split_segments(text: str, max_lines: int = SEGMENT_LINES) -> list[str]:
 
 class FrozenSegment(Widget):
     """A completed part of a long message: one widget, however many blocks it holds, rendered
-    once per width and then served line by line (scrolling past it costs nothing)."""
+    once per width and then served line by line (scrolling past it costs nothing). Only plain
+    segments are kept, no parse tree or `Strip`s (whose caches would weigh on the GC)."""
 
     DEFAULT_CSS = "FrozenSegment { height: auto; margin: 0 0 1 0; }"
 
     def __init__(self, markdown: str) -> None:
         super().__init__()
         self.source = markdown
-        self._renderable = RichMarkdown(markdown.rstrip(), code_theme="monokai")
-        self._strips: list[Strip] = []
+        self.lines = markdown.count("\n")
+        self._rendered: list[list[Segment]] = []
         self._width = -1
 
-    def _lines(self, width: int) -> list[Strip]:
+    def _lines(self, width: int) -> list[list[Segment]]:
         if width != self._width:
             console = self.app.console
             options = console.options.update(width=width, height=None)
-            lines = console.render_lines(self._renderable, options, style=self.rich_style)
-            self._strips = [Strip(line, width) for line in lines]
+            renderable = RichMarkdown(self.source.rstrip(), code_theme="monokai")
+            self._rendered = console.render_lines(renderable, options, style=self.rich_style)
             self._width = width
-        return self._strips
+        return self._rendered
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self._lines(width))
 
     def render_line(self, y: int) -> Strip:
         width = self.content_region.width
-        strips = self._lines(width)
-        return strips[y] if 0 <= y < len(strips) else Strip.blank(width, self.rich_style)
+        lines = self._lines(width)
+        return (
+            Strip(lines[y], width) if 0 <= y < len(lines) else Strip.blank(width, self.rich_style)
+        )
 
 
 class MessageView(Vertical):
@@ -208,10 +214,25 @@ class MessageView(Vertical):
             segment = FrozenSegment("".join(done))
             self._frozen.append(segment)
             await self.mount(segment, before=self._markdown)
+            await self._merge_frozen()
             await self._markdown.update(live)
         else:
             self._stream = Markdown.get_stream(self._markdown)
             await self._stream.write(incoming)
+
+    async def _merge_frozen(self) -> None:
+        """Merge neighbouring frozen segments like a binary counter (a segment absorbs the next
+        while it is no bigger), up to `MERGED_LINES`: a layout pass then visits O(log n)
+        widgets for a long answer instead of one per freeze."""
+        while len(self._frozen) >= 2:
+            older, newer = self._frozen[-2], self._frozen[-1]
+            if older.lines > newer.lines or older.lines + newer.lines > MERGED_LINES:
+                break
+            merged = FrozenSegment(older.source + newer.source)
+            await self.mount(merged, before=older)
+            await older.remove()
+            await newer.remove()
+            self._frozen[-2:] = [merged]
 
     async def finish(self, state: MessageState = "done", text: str | None = None) -> None:
         """End streaming and render the live segment once in full (`text` replaces the whole
