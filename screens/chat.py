@@ -132,6 +132,15 @@ class ChatScreen(ModeScreen):
         self._take_pending_model()
         self.prompt.focus()
 
+    def on_profile_changed(self) -> None:
+        """Another backend: its own models, so pick its default again."""
+        self._choices = []
+        self._models_ready.clear()
+        for view in self.views():
+            view.set_model("")
+        self.remove_class("comparing")
+        self._load_models()
+
     def on_descendant_focus(self) -> None:
         focused = self.focused
         if focused is not None:

@@ -267,3 +267,16 @@ async def test_text_typed_while_a_reply_streams_is_never_lost(
         assert chat.left.history[0].content == "first"
         assert _prompt(app).text == "second"
         assert any("still streaming" in n.message for n in app._notifications)
+
+
+async def test_switching_profile_picks_the_new_backends_default_model(
+    tmp_path: Path,
+    fake_openai: FakeOpenAI,  # noqa: F811
+) -> None:
+    app = _app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.pending["chat_model"] = "some-model-of-the-old-backend"
+        chat = await _open_chat(pilot, app)
+        assert chat.left.model == "some-model-of-the-old-backend"
+        app.notify_screens("profile_changed")  # what FtApp.use_profile does
+        await wait_until(pilot, lambda: chat.left.model == "gpt-4o-mini-2024-07-18")
