@@ -362,6 +362,8 @@ async def list_model_choices(client: AsyncOpenAI) -> list[ModelChoice]:
             detail = entry.job_id
         else:
             detail = entry.owned_by
+        if not entry.served:
+            detail = "not served yet: a new fine-tune can take minutes to answer"
         choices.append(ModelChoice(entry.id, entry.kind, entry.created, detail))
     return choices
 
