@@ -155,7 +155,8 @@ def run_hf_trainer(
         max_grad_norm=1.0,
         logging_strategy="no",
         log_level="error",
-        save_strategy="no",
+        save_strategy="epoch",  # an adapter per epoch, as run_training saves
+        save_only_model=True,
         report_to=[],
         seed=seed,
         disable_tqdm=True,
@@ -222,7 +223,10 @@ def main(argv: list[str] | None = None) -> int:
         hp = Hyperparameters(args.epochs, args.batch_size, 1.0)
         best: dict[str, Result] = {}
         for round_no in range(args.rounds):
-            for runner in (run_ours, run_hf_trainer):
+            runners = (
+                (run_ours, run_hf_trainer) if round_no % 2 == 0 else (run_hf_trainer, run_ours)
+            )
+            for runner in runners:
                 result = runner(
                     model_dir, data, root / f"work-{round_no}-{runner.__name__}", hp, args.seed
                 )
@@ -233,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 if result.name not in best or result.loop_s < best[result.name].loop_s:
                     best[result.name] = result
-    results = list(best.values())
+    results = [best["ft-tui run_training"], best["transformers Trainer + peft"]]
     if args.json:
         print(
             json.dumps([r.__dict__ | {"loop_tokens_per_s": r.loop_tokens_per_s} for r in results])
