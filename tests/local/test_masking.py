@@ -163,3 +163,27 @@ def test_long_examples_are_cut_from_the_right(tokenizer: Any, tmp_path: Path) ->
     assert truncated == 1
     assert len(examples[0].input_ids) == 64
     assert examples[0].n_targets > 0  # the start of the reply survives
+
+
+def test_template_without_tool_support_gets_tools_and_calls_as_text(tokenizer: Any) -> None:
+    original = tokenizer.chat_template
+    # SmolLM2's own template: no `tools`, no `tool_calls`.
+    tokenizer.chat_template = (
+        "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + "
+        "message['content'] + '<|im_end|>' + '\n'}}{% endfor %}"
+        "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+    )
+    try:
+        tools = [{"type": "function", "function": {"name": "weather", "parameters": {}}}]
+        call = {"id": "c1", "type": "function", "function": {"name": "weather", "arguments": "{}"}}
+        messages = [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "weather in Paris?"},
+            {"role": "assistant", "content": None, "tool_calls": [call]},
+        ]
+        ids, labels = tokenize_example(tokenizer, {"messages": messages, "tools": tools})
+        assert 'Be brief.\n\nTools: [{"type": "function"' in tokenizer.decode(ids)
+        spans = supervised_spans(tokenizer, ids, labels)
+        assert spans == ['{"name": "weather", "arguments": {}}<|im_end|>\n']
+    finally:
+        tokenizer.chat_template = original

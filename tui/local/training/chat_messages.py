@@ -77,6 +77,10 @@ def supports_tools(chat_template: str | None) -> bool:
     return bool(chat_template) and "tools" in str(chat_template)
 
 
+def supports_tool_calls(chat_template: str | None) -> bool:
+    return bool(chat_template) and "tool_calls" in str(chat_template)
+
+
 def render(
     tokenizer: Any,
     messages: list[dict[str, Any]],
@@ -84,11 +88,40 @@ def render(
     tools: list[dict[str, Any]] | None,
     add_generation_prompt: bool,
 ) -> str:
-    """The chat template applied to `messages` as text (tools only when the template uses them)."""
+    """The chat template applied to `messages` as text.
+
+    Tools and tool calls go to the template when it knows them; otherwise they are written as
+    JSON text (tool definitions into the system message, calls into the assistant's content), so
+    a model whose template ignores them still sees, and learns, what the example holds."""
+    template = getattr(tokenizer, "chat_template", None)
     kwargs: dict[str, Any] = {"tokenize": False, "add_generation_prompt": add_generation_prompt}
-    if tools and supports_tools(getattr(tokenizer, "chat_template", None)):
+    if not supports_tool_calls(template):
+        messages = [_inline_tool_calls(m) if m.get("tool_calls") else m for m in messages]
+    if tools and supports_tools(template):
         kwargs["tools"] = tools
+    elif tools:
+        messages = _tools_in_system_message(messages, tools)
     text = tokenizer.apply_chat_template(messages, **kwargs)
     if not isinstance(text, str):
         raise ValueError("the chat template did not render to text")
     return text
+
+
+def _inline_tool_calls(message: dict[str, Any]) -> dict[str, Any]:
+    calls = [
+        json.dumps({"name": c["function"].get("name"), "arguments": c["function"].get("arguments")})
+        for c in message["tool_calls"]
+    ]
+    content = "\n".join(([message["content"]] if message.get("content") else []) + calls)
+    return {k: v for k, v in message.items() if k != "tool_calls"} | {"content": content}
+
+
+def _tools_in_system_message(
+    messages: list[dict[str, Any]], tools: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    text = "Tools: " + json.dumps(tools)
+    if messages and messages[0].get("role") == "system":
+        first = messages[0]
+        joined = f"{first['content']}\n\n{text}" if first.get("content") else text
+        return [first | {"content": joined}, *messages[1:]]
+    return [{"role": "system", "content": text}, *messages]
