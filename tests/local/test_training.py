@@ -191,3 +191,22 @@ def test_explicit_hyperparameters_are_kept_and_checked() -> None:
         with pytest.raises(TrainingError) as caught:
             resolve_auto_hyperparameters(100, epochs, batch, mult)
         assert caught.value.code == "invalid_hyperparameters"
+
+
+def test_device_override_and_its_errors(
+    model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    from tui.local.training.device import pick_device
+
+    monkeypatch.setenv("FT_TUI_DEVICE", "cpu")
+    assert pick_device() == (torch.device("cpu"), torch.float32)
+    monkeypatch.setenv("FT_TUI_DEVICE", "quantum")
+    with pytest.raises(TrainingError) as caught:
+        run_training(request(model_dir, tmp_path), RecordingSink())
+    assert caught.value.code == "invalid_device" and "quantum" in caught.value.message
+    if not torch.cuda.is_available():
+        monkeypatch.setenv("FT_TUI_DEVICE", "cuda")
+        with pytest.raises(TrainingError, match="no CUDA device"):
+            run_training(request(model_dir, tmp_path), RecordingSink())

@@ -115,7 +115,7 @@ class InferenceEngine:
             return list(self._models)
 
     def _load(self, model_dir: Path) -> _Loaded:
-        from tui.local.training.device import pick_device
+        from tui.local.training.device import DeviceError, pick_device
         from tui.local.training.hf import (
             ModelLoadError,
             context_length,
@@ -128,7 +128,10 @@ class InferenceEngine:
         if key in self._models:
             self._models.move_to_end(key)
             return self._models[key]
-        device, dtype = pick_device()
+        try:
+            device, dtype = pick_device()
+        except DeviceError as exc:
+            raise InferenceError("device_unavailable", str(exc)) from exc
         try:
             tokenizer = load_tokenizer(key)
             model = load_model(key, device, dtype)

@@ -10,6 +10,10 @@ import os
 from typing import Any
 
 
+class DeviceError(Exception):
+    """The configured device cannot be used."""
+
+
 def pick_device() -> tuple[Any, Any]:
     """(torch.device, torch.dtype) for weights of the base model."""
     import torch
@@ -19,7 +23,16 @@ def pick_device() -> tuple[Any, Any]:
         torch.set_num_threads(int(threads))
     wanted = os.environ.get("FT_TUI_DEVICE", "").strip()
     if wanted:
-        device = torch.device(wanted)
+        try:
+            device = torch.device(wanted)
+        except RuntimeError:
+            raise DeviceError(
+                f"FT_TUI_DEVICE={wanted!r} is not a device (try cpu or cuda)"
+            ) from None
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise DeviceError(f"FT_TUI_DEVICE={wanted!r} but no CUDA device is available")
+        if device.type not in ("cpu", "cuda"):
+            raise DeviceError(f"FT_TUI_DEVICE={wanted!r}: only cpu and cuda are supported")
     elif torch.cuda.is_available():
         device = torch.device("cuda")
     else:

@@ -94,10 +94,13 @@ class _Run:
 def train(req: TrainingRequest, sink: TrainingSink) -> TrainingOutcome:
     import torch
 
-    from tui.local.training.device import pick_device
+    from tui.local.training.device import DeviceError, pick_device
     from tui.local.training.hf import ModelLoadError, context_length, load_model, load_tokenizer
 
-    device, dtype = pick_device()
+    try:
+        device, dtype = pick_device()
+    except DeviceError as exc:
+        raise TrainingError("invalid_device", str(exc)) from exc
     try:
         tokenizer = load_tokenizer(req.model_dir)
         model = load_model(req.model_dir, device, dtype)
