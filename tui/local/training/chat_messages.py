@@ -10,8 +10,6 @@ import contextlib
 import json
 from typing import Any
 
-TEMPLATE_KEYS = ("role", "content", "name", "tool_calls", "tool_call_id")
-
 
 def content_text(content: object) -> str:
     """The text of an OpenAI `content`: a string, a list of text parts, or None."""
