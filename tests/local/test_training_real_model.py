@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -10,6 +11,7 @@ from tests.local.tiny_model import RecordingSink, shared_default_model_dir, writ
 from tui.local.base_models import bundled_gguf
 from tui.local.inference import GenerationParams, InferenceEngine
 from tui.local.training import Hyperparameters, TrainingRequest, run_training
+from tui.local.training.interface import StopKind
 
 pytestmark = [
     pytest.mark.slow,
@@ -67,3 +69,46 @@ def test_smollm2_fine_tunes_for_two_epochs(
     parts = list(InferenceEngine().stream_chat(model_dir, outcome.adapter_dir, messages, params))
     text = "".join(p for p in parts if isinstance(p, str))
     assert text.startswith("The code word is")
+
+
+def test_smollm2_cancel_returns_within_five_seconds(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    import threading
+    import time
+
+    class CancelDuringSecondStep(RecordingSink):
+        """The cancel arrives 0.3 s into step 2, in the middle of its forward/backward pass."""
+
+        asked_at: float | None = None
+        timer: threading.Timer | None = None
+
+        def event(self, message: str, **kwargs: Any) -> None:
+            super().event(message, **kwargs)
+            if kwargs.get("type") == "metrics" and self.timer is None:
+                self.timer = threading.Timer(0.3, self.ask)
+                self.timer.start()
+
+        def ask(self) -> None:
+            self.asked_at = time.monotonic()
+
+        def stop_requested(self) -> StopKind | None:
+            return "cancel" if self.asked_at is not None else None
+
+    model_dir = shared_default_model_dir(tmp_path_factory)
+    req = TrainingRequest(
+        job_id="ftjob-cancel",
+        model_dir=model_dir,
+        training_file=write_jsonl(tmp_path / "train.jsonl", codeword_examples()),
+        validation_file=None,
+        hyperparameters=Hyperparameters(n_epochs=3, batch_size=8, learning_rate_multiplier=1.0),
+        seed=0,
+        work_dir=tmp_path / "work",
+        fine_tuned_model="ft:HuggingFaceTB/SmolLM2-135M-Instruct:local::ftjob-cancel",
+    )
+    sink = CancelDuringSecondStep()
+    outcome = run_training(req, sink)
+    assert outcome.status == "cancelled"
+    assert sink.asked_at is not None
+    assert len(sink.metrics()) <= 2
+    assert time.monotonic() - sink.asked_at < 5.0
