@@ -27,6 +27,7 @@ from typing import Any
 
 from textual.app import App, ComposeResult
 
+from tui.gc_policy import tune_for_ui
 from tui.widgets.chat_view import ChatView
 
 _PARAGRAPH = (
@@ -84,6 +85,9 @@ class Result:
 class BenchApp(App[None]):
     def compose(self) -> ComposeResult:
         yield ChatView("bench-model", id="view")
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(tune_for_ui)  # the same collector policy as FtApp
 
 
 async def run(tokens: int, rate: float, size: tuple[int, int]) -> Result:

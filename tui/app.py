@@ -22,6 +22,7 @@ from textual.screen import Screen
 from tui import config
 from tui.core.assets import asset
 from tui.core.log_buffer import LogBuffer
+from tui.gc_policy import tune_for_ui
 
 if TYPE_CHECKING:
     from tui.services.connection import Connection, ConnectionHealth
@@ -95,6 +96,7 @@ class FtApp(App[None]):
             self.status_text = "no usable profile"
             self.notify(str(exc), title="Settings problem", severity="error", timeout=12)
         self._refresh_status()
+        self.call_after_refresh(tune_for_ui)  # once the first screen's objects exist
 
     async def on_unmount(self) -> None:
         if self._connection is not None:

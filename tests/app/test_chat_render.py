@@ -98,3 +98,26 @@ async def test_follow_scroll_stops_when_the_user_scrolls_up_and_resumes_at_the_b
         await pilot.pause(0.3)
         await wait_until(pilot, lambda: view.scroll_y >= view.max_scroll_y - 1)
         assert view.scroll_y > 0
+
+
+async def test_merged_segments_show_the_same_lines_as_their_parts_without_rendering_again() -> None:
+    app = _ViewApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.query_one(ChatView)
+        first = FrozenSegment("## One\n\nThe first paragraph.\n\n")
+        second = FrozenSegment("- a list item\n- another\n\n")
+        await view.mount(first, second)
+        await pilot.pause()
+        width = first.content_region.width
+        expected = [*first._lines(width), [], *second._lines(width)]
+        merged = FrozenSegment(first.source + second.source, parts=(first, second))
+        await view.mount(merged)
+        await first.remove()
+        await second.remove()
+        await pilot.pause()
+        texts = ["".join(seg.text for seg in line) for line in merged._lines(width)]
+        assert texts == ["".join(seg.text for seg in line) for line in expected]
+        assert "The first paragraph." in "\n".join(texts)
+        assert merged.size.height == len(expected)
+        # the parts' rendered lines are reused, not rendered again
+        assert merged._lines(width)[0] is expected[0]

@@ -18,8 +18,10 @@ from __future__ import annotations
 import asyncio
 from typing import Literal
 
+from rich.console import Console
 from rich.markdown import Markdown as RichMarkdown
 from rich.segment import Segment
+from rich.style import Style
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.geometry import Size
@@ -89,21 +91,39 @@ class FrozenSegment(Widget):
 
     DEFAULT_CSS = "FrozenSegment { height: auto; margin: 0 0 1 0; }"
 
-    def __init__(self, markdown: str) -> None:
+    def __init__(self, markdown: str, parts: tuple[FrozenSegment, ...] = ()) -> None:
         super().__init__()
         self.source = markdown
         self.lines = markdown.count("\n")
-        self._rendered: list[list[Segment]] = []
-        self._width = -1
+        # A merged segment reuses its parts' rendered lines instead of rendering again, so a
+        # merge costs a list concatenation, not a Markdown render of the whole merged text.
+        self._parts = parts
+        # Layout asks for more than one width (with and without a scrollbar), so keep a few.
+        self._rendered: dict[int, list[list[Segment]]] = {}
 
     def _lines(self, width: int) -> list[list[Segment]]:
-        if width != self._width:
-            console = self.app.console
+        return self._lines_at(width, self.app.console, self.rich_style)
+
+    def _lines_at(self, width: int, console: Console, style: Style) -> list[list[Segment]]:
+        """Rendered lines at `width`; parts (detached widgets) render with the host's console
+        and style, never their own."""
+        lines = self._rendered.get(width)
+        if lines is not None:
+            return lines
+        if self._parts:
+            lines = []
+            for index, part in enumerate(self._parts):
+                if index:
+                    lines.append([])  # the margin that stood between the separate segments
+                lines.extend(part._lines_at(width, console, style))
+        else:
             options = console.options.update(width=width, height=None)
             renderable = RichMarkdown(self.source.rstrip(), code_theme="monokai")
-            self._rendered = console.render_lines(renderable, options, style=self.rich_style)
-            self._width = width
-        return self._rendered
+            lines = console.render_lines(renderable, options, style=style)
+        if len(self._rendered) >= 3:
+            self._rendered.pop(next(iter(self._rendered)))
+        self._rendered[width] = lines
+        return lines
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self._lines(width))
@@ -228,7 +248,7 @@ class MessageView(Vertical):
             older, newer = self._frozen[-2], self._frozen[-1]
             if older.lines > newer.lines or older.lines + newer.lines > MERGED_LINES:
                 break
-            merged = FrozenSegment(older.source + newer.source)
+            merged = FrozenSegment(older.source + newer.source, parts=(older, newer))
             await self.mount(merged, before=older)
             await older.remove()
             await newer.remove()
