@@ -12,34 +12,16 @@ from textual.widgets import Input, OptionList
 from screens.chat import ChatScreen
 from screens.model_picker import ModelPickerScreen
 from tests.app.helpers import wait_until
+from tests.e2e.support import local_connection
 from tests.local.conftest import (
-    API_KEY,
     TINY,
     LocalServer,
     dataset,
-    shared_server,
-    tiny_model_dir,
     wait_for_status,
 )
 from tui.app import FtApp
-from tui.services.connection import Connection
-from tui.services.profiles import Profile
 from tui.widgets.chat_message import MessageView
 from tui.widgets.prompt_input import PromptInput
-
-__all__ = ["shared_server", "tiny_model_dir"]
-
-
-def _connection(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> Connection:
-    monkeypatch.setenv("FT_TUI_E2E_CHAT_KEY", API_KEY)
-    profile = Profile(
-        name="e2e-chat",
-        kind="compatible",
-        source="test",
-        base_url=server.base_url,
-        api_key_env="FT_TUI_E2E_CHAT_KEY",
-    )
-    return Connection(profile, max_retries=0)
 
 
 def _finished(messages: list[MessageView]) -> bool:
@@ -64,7 +46,7 @@ async def test_chat_with_a_freshly_fine_tuned_local_model(
     assert done.status == "succeeded", done.error
     tuned = str(done.fine_tuned_model)
 
-    app = FtApp(tmp_path, connection=_connection(shared_server, monkeypatch))
+    app = FtApp(tmp_path, connection=local_connection(shared_server, monkeypatch))
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("3")
         await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
@@ -122,7 +104,7 @@ async def test_an_unknown_local_model_is_reported_and_the_prompt_kept(
 ) -> None:
     monkeypatch.setenv("FT_TUI_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("FT_TUI_CONFIG_DIR", str(tmp_path / "config"))
-    app = FtApp(tmp_path, connection=_connection(shared_server, monkeypatch))
+    app = FtApp(tmp_path, connection=local_connection(shared_server, monkeypatch))
     async with app.run_test(size=(100, 32)) as pilot:
         app.pending["chat_model"] = "ft:tiny:local:gone:000000"
         await pilot.press("3")

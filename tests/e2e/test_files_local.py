@@ -13,36 +13,18 @@ from textual.widgets import Static
 from screens.confirm import ConfirmScreen
 from screens.path_prompt import PathPrompt
 from tests.app.helpers import text_of, wait_until
+from tests.e2e.support import local_connection
 from tests.local.conftest import (
-    API_KEY,
     TINY,
     LocalServer,
     dataset,
-    local_server,
-    tiny_model_dir,
     wait_for_status,
 )
 from tui.app import FtApp
-from tui.services.connection import Connection
 from tui.services.files import PURPOSES
-from tui.services.profiles import Profile
 from tui.widgets.file_preview import FilePreview
 from tui.widgets.files_table import FilesTable
 from tui.widgets.models_table import ModelsTable
-
-__all__ = ["local_server", "tiny_model_dir"]
-
-
-def _connection(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> Connection:
-    monkeypatch.setenv("FT_TUI_E2E_LOCAL_KEY", API_KEY)
-    profile = Profile(
-        name="e2e-local",
-        kind="compatible",
-        source="test",
-        base_url=server.base_url,
-        api_key_env="FT_TUI_E2E_LOCAL_KEY",
-    )
-    return Connection(profile, max_retries=0)
 
 
 async def test_files_and_models_of_a_real_local_job(
@@ -69,7 +51,7 @@ async def test_files_and_models_of_a_real_local_job(
         method={"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 50}}},
     )
 
-    app = FtApp(tmp_path, connection=_connection(local_server, monkeypatch))
+    app = FtApp(tmp_path, connection=local_connection(local_server, monkeypatch))
     toasts: list[str] = []
     original = app.notify
 

@@ -14,32 +14,14 @@ from screens.job_detail import JobDetailScreen
 from screens.new_job import NewJobScreen
 from tests.app.helpers import text_of, wait_until
 from tests.app.jobs_helpers import chart_text, checkpoint_models, fast_polling, header_text
+from tests.e2e.support import local_connection
 from tests.local.conftest import (
-    API_KEY,
     TINY,
     LocalServer,
     dataset,
-    local_server,
-    tiny_model_dir,
 )
 from tui.app import FtApp
-from tui.services.connection import Connection
-from tui.services.profiles import Profile
 from tui.widgets.job_table import JobTable
-
-__all__ = ["local_server", "tiny_model_dir"]
-
-
-def _connection(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> Connection:
-    monkeypatch.setenv("FT_TUI_E2E_LOCAL_KEY", API_KEY)
-    profile = Profile(
-        name="e2e-local",
-        kind="compatible",
-        source="test",
-        base_url=server.base_url,
-        api_key_env="FT_TUI_E2E_LOCAL_KEY",
-    )
-    return Connection(profile, max_retries=0)
 
 
 async def test_launch_follow_and_finish_a_real_local_job(
@@ -50,7 +32,7 @@ async def test_launch_follow_and_finish_a_real_local_job(
     fast_polling(monkeypatch)
     train = tmp_path / "train.jsonl"
     train.write_bytes(dataset(24))
-    app = FtApp(tmp_path, connection=_connection(local_server, monkeypatch))
+    app = FtApp(tmp_path, connection=local_connection(local_server, monkeypatch))
     async with app.run_test(size=(120, 40)) as pilot:
         app.pending["new_job_file"] = str(train)
         await pilot.press("2")
