@@ -23,7 +23,7 @@ from textual.worker import get_current_worker
 from screens.base import ModeScreen
 from screens.prompts import LineNumberPrompt, ModelPrompt
 from tui.core.line_index import MAX_LINE_READ, LineIndex
-from tui.core.lint import LintInputError, LintReport, lint_path
+from tui.core.lint import LintFailed, LintReport, lint_path
 from tui.widgets.dataset_tree import DatasetTree, is_dataset
 from tui.widgets.example_view import ExampleView, render_example
 from tui.widgets.lint_panel import LintPanel
@@ -256,7 +256,7 @@ class DatasetsScreen(ModeScreen):
 
         try:
             report = lint_path(path, model=model, on_progress=on_progress, cancel=cancel)
-        except LintInputError as exc:
+        except LintFailed as exc:
             self.app.call_from_thread(self.query_one(LintPanel).failed, str(exc))
             return
         if not worker.is_cancelled:

@@ -119,7 +119,7 @@ async def _send(connection: Connection, path: Path, busy: Busy) -> RemoteFile:
 
 async def upload_dataset(screen: Screen[Any], path: Path, busy: Busy) -> RemoteFile | None:
     """Lint, confirm warnings, upload; every failure becomes a toast. None when not uploaded."""
-    from tui.core.lint.runner import LintInputError
+    from tui.core.lint import LintFailed
 
     app = screen.app
     try:
@@ -130,7 +130,7 @@ async def upload_dataset(screen: Screen[Any], path: Path, busy: Busy) -> RemoteF
     app.notify(f"Linting {path.name}…", timeout=3)
     try:
         report = await asyncio.to_thread(_lint, path)
-    except LintInputError as exc:
+    except LintFailed as exc:
         app.notify(str(exc), title="Cannot lint", severity="error")
         return None
     if report.has_errors:

@@ -76,7 +76,7 @@ def read_verified_ranks(name: str, path: Path | None = None) -> dict[bytes, int]
 def build_encoding(name: str, path: Path | None = None) -> tiktoken.Encoding:
     """Build the encoding from verified local ranks using tiktoken's own definition."""
     import tiktoken
-    from tiktoken_ext import openai_public  # type: ignore[import-untyped]
+    from tiktoken_ext import openai_public
 
     ranks = read_verified_ranks(name, path)
 

@@ -42,13 +42,13 @@ _COUNT_RULES = frozenset({"too_few_examples", "empty_file"})
 
 
 def _check(path: Path, param: str, kind: str) -> int:
-    from tui.core.lint import LintInputError, lint_path
+    from tui.core.lint import LintFailed, lint_path
 
     if not path.is_file():
         raise JobFailure(f"invalid_{kind}_file", f"The {kind} file is no longer available.", param)
     try:
         report = lint_path(path, workers=1)
-    except LintInputError as exc:
+    except LintFailed as exc:
         raise JobFailure(
             f"invalid_{kind}_file", f"Cannot read the {kind} file: {exc}", param
         ) from None
