@@ -1,14 +1,14 @@
 """Configuration of the local server and the layout of its data directory.
 
-    <data_dir>/
-      api_key            the generated key (mode 0600) when none is given on the command line
-      server.sqlite3     files, jobs, events, checkpoints, models, uploads (WAL, user_version)
-      server.log         the server's log, tracebacks included (the terminal gets one line)
-      server.lock        held while a server runs: one server per data dir
-      files/<file-id>    uploaded bytes and result CSVs, stored by id (names are only echoed)
-      files/.uploads/    parts of pending Uploads API uploads
-      jobs/<ftjob-id>/   the trainer's working dir: checkpoints, pause state, final adapter
-      models/            base models prepared by the registry (the converted bundled model)
+<data_dir>/
+  api_key            the generated key (mode 0600) when none is given on the command line
+  server.sqlite3     files, jobs, events, checkpoints, models, uploads (WAL, user_version)
+  server.log         the server's log, tracebacks included (the terminal gets one line)
+  server.lock        held while a server runs: one server per data dir
+  files/<file-id>    uploaded bytes and result CSVs, stored by id (names are only echoed)
+  files/.uploads/    parts of pending Uploads API uploads
+  jobs/<ftjob-id>/   the trainer's working dir: checkpoints, pause state, final adapter
+  models/            base models prepared by the registry (the converted bundled model)
 """
 
 from __future__ import annotations
