@@ -151,3 +151,45 @@ async def test_tree_lists_only_datasets_and_opens_the_selected_one(tmp_path: Pat
         await pilot.press("enter")
         await wait_until(pilot, lambda: "Paris." in _body(app))
         assert isinstance(app.screen.query_one(LintPanel), LintPanel)
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        (b"\xef\xbb\xbf" + json.dumps(GOOD).encode() + b"\n", "Paris."),  # BOM: still readable
+        (json.dumps(GOOD).encode() + b"\r\n", "Paris."),  # CRLF
+        (b"\xff\xfe not utf-8\n", "not valid UTF-8"),
+        (b"   \n", "blank"),
+        (b'{"messages": [', "not valid JSON"),  # truncated last line
+    ],
+)
+async def test_odd_lines_are_shown_with_what_is_wrong(
+    tmp_path: Path, raw: bytes, shown: str
+) -> None:
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes(raw + b"".join(json.dumps(GOOD).encode() + b"\n" for _ in range(10)))
+    app = FtApp(path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: shown in _body(app))
+        await wait_until(
+            pilot, lambda: "so far" not in _summary(app) and "examples" in _summary(app)
+        )
+        assert app.is_running
+
+
+async def test_a_50_mb_line_is_shown_as_a_prefix_without_loading_it_whole(tmp_path: Path) -> None:
+    path = tmp_path / "huge.jsonl"
+    big = json.dumps(
+        {
+            "messages": [
+                {"role": "user", "content": "x" * 50_000_000},
+                {"role": "assistant", "content": "ok"},
+            ]
+        }
+    )
+    path.write_text(big + "\n" + "".join(json.dumps(GOOD) + "\n" for _ in range(10)))
+    app = FtApp(path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: "MB; showing its beginning" in _body(app), timeout=60)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: "Paris." in _body(app))
