@@ -105,14 +105,14 @@ class ToolDialog(ModalScreen[R | None], Generic[R]):
 
     def make_preview(self) -> Callable[[ProgressCallback], list[str]]:
         """Read the form (on the UI thread) and return the work that computes the preview."""
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} must define make_preview()")
 
     def preview_shown(self) -> None:
         """Hook: the preview succeeded and is on screen."""
 
     def make_job(self) -> Callable[[ProgressCallback], tuple[R, list[str]]]:
         """Read the form and return the work that writes the files: (result, summary lines)."""
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} must define make_job()")
 
     # -- status and preview --------------------------------------------------------------------
 
