@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
 from textual.widgets import DirectoryTree
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from screens.base import ModeScreen
 from screens.prompts import LineNumberPrompt, ModelPrompt
@@ -261,6 +261,10 @@ class DatasetsScreen(ModeScreen):
             return
         if not worker.is_cancelled:
             self.app.call_from_thread(self.query_one(LintPanel).show_report, report)
+
+    def on_worker_failed(self, worker: Worker[Any]) -> None:
+        if worker.group == "lint":  # the toast says why; the panel must not stay "Checking…"
+            self.query_one(LintPanel).failed(f"The check stopped: {worker.error}")
 
     def action_relint(self) -> None:
         self.run_lint()

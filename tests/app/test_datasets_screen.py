@@ -193,3 +193,24 @@ async def test_a_50_mb_line_is_shown_as_a_prefix_without_loading_it_whole(tmp_pa
         await wait_until(pilot, lambda: "MB; showing its beginning" in _body(app), timeout=60)
         await pilot.press("n")
         await wait_until(pilot, lambda: "Paris." in _body(app))
+
+
+async def test_a_file_big_enough_for_the_process_pool_lints_inside_the_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The pool spawns processes; inside a Textual app stderr has no file descriptor, which
+    # once made every big file's lint fail. Lower the threshold to keep the file small.
+    from tui.core.lint import runner
+
+    monkeypatch.setattr(runner, "IN_PROCESS_MAX_BYTES", 64 * 1024)
+    monkeypatch.setattr(runner, "MIN_CHUNK_BYTES", 32 * 1024)
+    path = _write(tmp_path / "big.jsonl", [GOOD] * 2000)
+    assert path.stat().st_size > 2 * 64 * 1024
+    app = FtApp(path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(
+            pilot,
+            lambda: "2,000 examples" in _summary(app) and "so far" not in _summary(app),
+            timeout=60,
+        )
+        assert "0 errors" in _summary(app)

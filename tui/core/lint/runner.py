@@ -61,6 +61,29 @@ def _main_module_hidden() -> Iterator[None]:
         main.__file__ = saved_file
 
 
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker with a real stderr to hand it.
+
+    The tracker passes `sys.stderr.fileno()` to its process; inside a Textual app stderr is a
+    capture object whose fileno() is -1, and spawning then fails ("bad value(s) in
+    fds_to_keep"). Once the tracker runs, later pools reuse it.
+    """
+    from multiprocessing import resource_tracker
+
+    try:
+        usable = sys.stderr is not None and sys.stderr.fileno() >= 0
+    except (AttributeError, OSError, ValueError):
+        usable = True  # ensure_running skips a stderr without a file descriptor by itself
+    if usable:
+        resource_tracker.ensure_running()
+        return
+    saved, sys.stderr = sys.stderr, sys.__stderr__
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        sys.stderr = saved
+
+
 def default_workers() -> int:
     try:
         cpus = len(os.sched_getaffinity(0))
@@ -188,6 +211,7 @@ def _run_pool(
     cancel: threading.Event | None,
 ) -> None:
     context = multiprocessing.get_context("spawn")
+    _start_resource_tracker()
     pending: deque[Future[ChunkResult]] = deque()
     queue = deque(tasks)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker)
