@@ -41,7 +41,7 @@ __all__ = [
     "list_profiles",
 ]
 
-HealthState = Literal["ok", "connecting", "degraded", "down"]
+HealthState = Literal["idle", "ok", "connecting", "degraded", "down"]
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
@@ -57,6 +57,11 @@ class ConnectionHealth:
     reason: str = ""
     backoff: float | None = None  # seconds between the failure and the next retry
     retry_at: float | None = None  # time.time() of the next retry
+
+    @classmethod
+    def idle(cls) -> ConnectionHealth:
+        """Nothing asked for the backend yet (the local server starts on first use)."""
+        return cls("idle")
 
     @classmethod
     def ok(cls) -> ConnectionHealth:
@@ -78,6 +83,8 @@ class ConnectionHealth:
         """Short text for a status bar, e.g. ``degraded: Too many requests, retry in 4s``."""
         if self.state == "ok":
             return "ok"
+        if self.state == "idle":
+            return "not connected yet"
         text = f"{self.state}: {self.reason}" if self.reason else self.state
         if self.retry_at is not None:
             left = max(0.0, self.retry_at - (time.time() if now is None else now))
@@ -103,7 +110,7 @@ class Connection:
         self.profile = profile
         self.max_retries = max_retries
         self.timeout = timeout
-        self._health = ConnectionHealth.connecting()
+        self._health = ConnectionHealth.idle()
         self._listeners: list[HealthListener] = []
         self._client: AsyncOpenAI | None = None
         self._lock: asyncio.Lock | None = None
