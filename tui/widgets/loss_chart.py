@@ -162,9 +162,11 @@ def _y_range(series: Sequence[PlotSeries]) -> tuple[float, float]:
     low, high = min(values), max(values)
     if high - low < 1e-12:
         pad = abs(high) * 0.1 or 0.5
-        return low - pad, high + pad
-    pad = (high - low) * 0.05
-    return low - pad, high + pad
+    else:
+        pad = (high - low) * 0.05
+    # Losses and accuracies are never negative: an axis below zero would only confuse.
+    bottom = max(0.0, low - pad) if low >= 0 else low - pad
+    return bottom, high + pad
 
 
 def draw_plot(frame: ChartFrame, width: int, height: int) -> list[Text]:
