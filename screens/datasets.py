@@ -24,11 +24,11 @@ from screens.base import ModeScreen
 from screens.prompts import LineNumberPrompt, ModelPrompt
 from tui.core.line_index import MAX_LINE_READ, LineIndex
 from tui.core.lint import LintFailed, LintReport, lint_path
+from tui.core.models_catalog import DEFAULT_MODEL
 from tui.widgets.dataset_tree import DatasetTree, is_dataset
 from tui.widgets.example_view import ExampleView, render_example
 from tui.widgets.lint_panel import LintPanel
 
-DEFAULT_MODEL = "gpt-4.1-mini-2025-04-14"
 PROGRESS_INTERVAL = 0.2  # seconds between progress repaints from the lint worker
 
 
