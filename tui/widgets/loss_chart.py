@@ -160,10 +160,8 @@ def _y_range(series: Sequence[PlotSeries]) -> tuple[float, float]:
     if not values:
         return 0.0, 1.0
     low, high = min(values), max(values)
-    if high - low < 1e-12:
-        pad = abs(high) * 0.1 or 0.5
-    else:
-        pad = (high - low) * 0.05
+    flat = high - low < 1e-12
+    pad = (abs(high) * 0.1 or 0.5) if flat else (high - low) * 0.05
     # Losses and accuracies are never negative: an axis below zero would only confuse.
     bottom = max(0.0, low - pad) if low >= 0 else low - pad
     return bottom, high + pad
