@@ -62,10 +62,11 @@ def test_pause_resume_and_restarts_train_every_step_exactly_once(
 ) -> None:
     client = local_server.client()
     training = client.files.create(file=("p.jsonl", dataset(20)), purpose="fine-tune")
+    # Long enough (240 steps) that the job is still training when the server is stopped below.
     job = client.fine_tuning.jobs.create(
         model=TINY,
         training_file=training.id,
-        method={"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 4}}},
+        method={"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 12}}},
     )
     wait_for_status(client, job.id, {"running"})
     _wait_for_steps(client, job.id, 3)
@@ -92,7 +93,7 @@ def test_pause_resume_and_restarts_train_every_step_exactly_once(
     assert done.status == "succeeded", done.error
     events = list(client.fine_tuning.jobs.list_events(job.id, limit=1000))
     steps = [e.data["step"] for e in events if e.type == "metrics"]
-    assert sorted(steps) == list(range(1, 81))  # nothing trained twice, nothing skipped
+    assert sorted(steps) == list(range(1, 241))  # nothing trained twice, nothing skipped
     messages = [e.message for e in events]
     assert "Fine-tuning job paused" in messages
     assert "Fine-tuning job resumed, moving job to queued state" in messages
