@@ -329,19 +329,27 @@ class Store:
         self, job_id: str, *, after: str | None, limit: int
     ) -> tuple[list[dict[str, Any]], bool] | None:
         """Newest first; `after` pages back in time; None for a bad cursor."""
+        page = self._job_page("events", job_id, after, limit)
+        return None if page is None else ([_event_object(r) for r in page[0]], page[1])
+
+    def _job_page(
+        self, table: str, job_id: str, after: str | None, limit: int
+    ) -> tuple[list[sqlite3.Row], bool] | None:
+        """One page of a job's rows in `table`, newest first, as OpenAI pages events and
+        checkpoints: (rows, has_more), or None when `after` names no row."""
         args: list[Any] = [job_id]
         cursor = ""
         if after:
-            seq = self._seq_of("events", after)
+            seq = self._seq_of(table, after)
             if seq is None:
                 return None
             cursor = "AND seq < ?"
             args.append(seq)
         rows = self.query_all(
-            f"SELECT * FROM events WHERE job_id = ? {cursor} ORDER BY seq DESC LIMIT ?",
+            f"SELECT * FROM {table} WHERE job_id = ? {cursor} ORDER BY seq DESC LIMIT ?",
             (*args, limit + 1),
         )
-        return [_event_object(r) for r in rows[:limit]], len(rows) > limit
+        return rows[:limit], len(rows) > limit
 
     def metrics_data(self, job_id: str) -> list[dict[str, Any]]:
         """`data` of every metrics event of a job, oldest first (for the result CSV)."""
@@ -369,19 +377,8 @@ class Store:
     def list_checkpoints(
         self, job_id: str, *, after: str | None, limit: int
     ) -> tuple[list[dict[str, Any]], bool] | None:
-        args: list[Any] = [job_id]
-        cursor = ""
-        if after:
-            seq = self._seq_of("checkpoints", after)
-            if seq is None:
-                return None
-            cursor = "AND seq < ?"
-            args.append(seq)
-        rows = self.query_all(
-            f"SELECT * FROM checkpoints WHERE job_id = ? {cursor} ORDER BY seq DESC LIMIT ?",
-            (*args, limit + 1),
-        )
-        return [_checkpoint_object(r) for r in rows[:limit]], len(rows) > limit
+        page = self._job_page("checkpoints", job_id, after, limit)
+        return None if page is None else ([_checkpoint_object(r) for r in page[0]], page[1])
 
     def prune_checkpoints(self, job_id: str, *, keep: int) -> None:
         """Drop all but the newest `keep` checkpoints of a job, with their models."""
