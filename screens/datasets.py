@@ -285,11 +285,14 @@ class DatasetsScreen(ModeScreen):
             return None
         return self.path
 
-    def action_launch_job(self) -> None:
+    async def action_launch_job(self) -> None:
         path = self._require_file()
         if path is not None:
+            from screens.jobs import take_pending_form
+
             self.app.pending["new_job_file"] = str(path)  # type: ignore[attr-defined]
-            self.app.switch_mode("jobs")
+            await self.app.switch_mode("jobs")
+            take_pending_form(self.app)  # a job view may be on top of the list: show the form
 
     def _open_tool(self, name: str) -> None:
         path = self._require_file()

@@ -15,7 +15,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
@@ -82,10 +82,7 @@ class JobsScreen(ModeScreen):
         self.action_refresh()
 
     def _take_pending(self) -> None:
-        pending: dict[str, Any] = getattr(self.app, "pending", {})
-        path = pending.pop("new_job_file", None)
-        if path:
-            self._open_form(str(path))
+        take_pending_form(self.app)
 
     # -- refresh -------------------------------------------------------------------------------
 
@@ -188,21 +185,37 @@ class JobsScreen(ModeScreen):
         self._open_form(None)
 
     def _open_form(self, path: str | None) -> None:
-        from screens.new_job import NewJobScreen
-
-        def launched(job_id: str | None) -> None:
-            if job_id:
-                self.action_refresh()
-                from screens.job_detail import JobDetailScreen
-
-                self.app.push_screen(JobDetailScreen(job_id))
-
-        self.app.push_screen(NewJobScreen(training_path=path), launched)
+        open_new_job_form(self.app, path)
 
     def action_copy_id(self) -> None:
         job_id = self.query_one(JobTable).selected_job_id
         if job_id:
             copy_text(self, job_id, "job id")
+
+
+def take_pending_form(app: App[Any]) -> None:
+    """Open the new-job form for a pending `new_job_file` hand-off, on top of whatever the Jobs
+    mode shows (the list or a job view), so the form is what the user sees."""
+    pending: dict[str, Any] = getattr(app, "pending", {})
+    path = pending.pop("new_job_file", None)
+    if path:
+        open_new_job_form(app, str(path))
+
+
+def open_new_job_form(app: App[Any], path: str | None) -> None:
+    """Push the new-job form; a launched job opens in its job view."""
+    from screens.new_job import NewJobScreen
+
+    def launched(job_id: str | None) -> None:
+        if job_id:
+            for screen in app.screen_stack:
+                if isinstance(screen, JobsScreen):
+                    screen.action_refresh()
+            from screens.job_detail import JobDetailScreen
+
+            app.push_screen(JobDetailScreen(job_id))
+
+    app.push_screen(NewJobScreen(training_path=path), launched)
 
 
 async def _list_jobs(service: JobsService, limit: int = 100) -> list[JobInfo]:
