@@ -62,6 +62,14 @@ _MIGRATIONS: list[str] = [
         upload_id TEXT NOT NULL, created_at INTEGER NOT NULL, bytes INTEGER NOT NULL);
     CREATE INDEX parts_by_upload ON upload_parts(upload_id, seq);
     """,
+    # version 3: exports of fine-tuned models (tui.local.export.records owns the queries)
+    """
+    CREATE TABLE exports (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL,
+        created_at INTEGER NOT NULL, model TEXT NOT NULL, format TEXT NOT NULL,
+        status TEXT NOT NULL, progress REAL NOT NULL, stage TEXT NOT NULL, error TEXT,
+        finished_at INTEGER, result_dir TEXT, files TEXT, bytes INTEGER, converter TEXT);
+    """,
 ]
 
 ACTIVE_STATUSES = ("validating_files", "queued", "running")
