@@ -136,6 +136,7 @@ class _Handler(BaseHTTPRequestHandler):
         with fake.lock:
             known = model in fake.state.model_names()
             script = ChatScript(fake.chat.reply, fake.chat.chunk_delay, fake.chat.drop_after)
+            responder = fake.chat.responder
         if not known:
             raise HTTPError(
                 404,
@@ -144,6 +145,8 @@ class _Handler(BaseHTTPRequestHandler):
             )
         if not isinstance(body.get("messages"), list) or not body["messages"]:
             raise HTTPError(400, "messages must be a non-empty array", None, "messages")
+        if responder is not None:
+            script.reply = responder(model, body["messages"])
         created, chat_id = int(time.time()), f"chatcmpl-{time.time_ns():x}"
         words = script.reply.split(" ")
         usage = {

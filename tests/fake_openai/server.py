@@ -19,6 +19,7 @@ delete) and chat completions (streaming and not). Jobs follow a script that the 
         fake.chat.reply = "Hello there"             # scripted chat answer, streamed word by word
         fake.chat.chunk_delay = 0.05                # seconds between stream chunks
         fake.chat.drop_after = 2                    # cut the stream after 2 chunks
+        fake.chat.responder = lambda model, messages: model   # answers that differ per model
         client = openai.AsyncOpenAI(base_url=fake.base_url, api_key=fake.api_key)
 
 Unknown models give OpenAI's 404 `model_not_found`; a bad key gives 401. Every request is

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from tests.fake_openai.jobs import FakeJob, Json
 
@@ -33,6 +35,8 @@ class ChatScript:
     reply: str = "This is a scripted answer from the fake OpenAI server."
     chunk_delay: float = 0.0
     drop_after: int | None = None  # chunks sent before the connection is cut
+    # When set, the answer to (model, messages) instead of `reply`: models that differ.
+    responder: Callable[[str, list[Any]], str] | None = None
 
 
 @dataclass
