@@ -12,11 +12,10 @@ from typing import Any
 
 import pytest
 
+from tests.cookbook import COOKBOOK
 from tests.core.helpers import chat, good_examples, write_jsonl
 
 ROOT = Path(__file__).resolve().parents[2]
-COOKBOOK = Path("/work/shared/datasets/openai-cookbook")
-needs_cookbook = pytest.mark.skipif(not COOKBOOK.is_dir(), reason="cookbook datasets not here")
 
 
 def lint(*args: str, preexec: Callable[[], None] | None = None) -> subprocess.CompletedProcess[str]:
@@ -38,7 +37,6 @@ def lint_json(*args: str) -> tuple[int, dict[str, object]]:
     return out.returncode, json.loads(out.stdout)
 
 
-@needs_cookbook
 def test_toy_dataset_json_matches_the_cookbook() -> None:
     rc, data = lint_json(
         str(COOKBOOK / "toy_chat_fine_tuning.jsonl"), "--model", "gpt-3.5-turbo-0125"
@@ -57,7 +55,6 @@ def test_toy_dataset_json_matches_the_cookbook() -> None:
     assert set(issues[0]) >= {"line", "rule", "severity", "message"}
 
 
-@needs_cookbook
 def test_toy_dataset_human_output() -> None:
     out = lint(str(COOKBOOK / "toy_chat_fine_tuning.jsonl"), "--model", "gpt-3.5-turbo-0125")
     assert out.returncode == 1
@@ -69,7 +66,6 @@ def test_toy_dataset_human_output() -> None:
     assert "median 45" in text
 
 
-@needs_cookbook
 def test_drone_dataset_lints_clean() -> None:
     out = lint(str(COOKBOOK / "drone_training.jsonl"))
     assert out.returncode == 0, out.stdout

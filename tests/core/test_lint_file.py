@@ -9,18 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.cookbook import COOKBOOK, EXTRACTS
 from tests.core.helpers import chat, good_examples, write_jsonl, write_lines
 from tui.core.lint import LintInputError, lint_path
-
-COOKBOOK = Path("/work/shared/datasets/openai-cookbook")
-needs_cookbook = pytest.mark.skipif(not COOKBOOK.is_dir(), reason="cookbook datasets not here")
 
 
 def lines_of(ex: Sequence[object]) -> list[bytes]:
     return [json.dumps(e).encode() for e in ex]
 
 
-@needs_cookbook
 def test_toy_dataset_reproduces_the_cookbook_exactly() -> None:
     report = lint_path(COOKBOOK / "toy_chat_fine_tuning.jsonl", model="gpt-3.5-turbo-0125")
     est = report.estimate
@@ -39,7 +36,6 @@ def test_toy_dataset_reproduces_the_cookbook_exactly() -> None:
     assert est.cost_usd == pytest.approx(164840 * 8 / 1e6)
 
 
-@needs_cookbook
 def test_drone_tool_calling_dataset_has_no_error() -> None:
     report = lint_path(COOKBOOK / "drone_training.jsonl")
     assert report.examples == 103
@@ -47,9 +43,8 @@ def test_drone_tool_calling_dataset_has_no_error() -> None:
     assert report.stats.total_tokens.count == 103
 
 
-@needs_cookbook
 def test_recipe_sample_matches_the_reference_rerun() -> None:
-    path = COOKBOOK / "extracted" / "tmp_recipe_finetune_training.head5.jsonl"
+    path = EXTRACTS / "tmp_recipe_finetune_training.head5.jsonl"
     report = lint_path(path, model="gpt-3.5-turbo-0125")
     assert (report.estimate.tokens_per_epoch, report.estimate.billed_tokens) == (627, 12540)
     assert report.stats.trained_tokens.mean == pytest.approx(24.0)

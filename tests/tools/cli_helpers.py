@@ -10,9 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-COOKBOOK = Path("/work/shared/datasets/openai-cookbook")
-if not COOKBOOK.is_dir():  # a checkout elsewhere keeps the shared datasets next to it
-    COOKBOOK = ROOT.parent / "shared" / "datasets" / "openai-cookbook"
 
 
 @dataclass

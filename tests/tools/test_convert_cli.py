@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.tools.cli_helpers import COOKBOOK, read_jsonl, run_cli
+from tests.cookbook import COOKBOOK, EXTRACTS
+from tests.tools.cli_helpers import read_jsonl, run_cli
 
 
 def _messages(example: dict[str, object]) -> list[tuple[str, str]]:
@@ -58,7 +59,7 @@ def test_tsv_json_array_and_explicit_joined_columns(tmp_path: Path) -> None:
 
 
 def test_legacy_prompt_completion_from_the_openapi_spec(tmp_path: Path) -> None:
-    src = COOKBOOK / "extracted" / "spec_FineTuneCompletionRequestInput.example.jsonl"
+    src = EXTRACTS / "spec_FineTuneCompletionRequestInput.example.jsonl"
     expected = json.loads(src.read_text(encoding="utf-8"))
     result = run_cli("convert", src, "chat.jsonl", cwd=tmp_path)
     assert result.code == 0, result.err
@@ -202,7 +203,7 @@ def test_every_written_example_is_linted_and_counted_in_the_summary(tmp_path: Pa
 
 
 def test_preference_pairs_become_sft_on_the_preferred_reply(tmp_path: Path) -> None:
-    src = COOKBOOK / "extracted" / "dpo_guide_train_pairs0.jsonl"
+    src = COOKBOOK / "dpo_pairs.jsonl"
     pair = json.loads(src.read_text(encoding="utf-8"))
     result = run_cli("convert", src, "sft.jsonl", cwd=tmp_path)
     assert result.code == 0, result.err

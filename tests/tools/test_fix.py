@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.tools.cli_helpers import COOKBOOK, chat, read_jsonl, run_cli, write_jsonl
+from tests.cookbook import COOKBOOK
+from tests.tools.cli_helpers import chat, read_jsonl, run_cli, write_jsonl
 from tui.core.lint import lint_path
 from tui.core.tools.fix import FixOptions, fix_file
 from tui.core.tools.lint_bridge import example_linter

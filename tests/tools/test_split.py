@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.tools.cli_helpers import COOKBOOK, chat, run_cli, write_jsonl
+from tests.cookbook import COOKBOOK
+from tests.tools.cli_helpers import chat, run_cli, write_jsonl
 from tui.core.tools.errors import ToolError
 from tui.core.tools.prompts import prompt_text
 from tui.core.tools.split import plan_split, split
