@@ -68,7 +68,8 @@ _MIGRATIONS: list[str] = [
         seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL,
         created_at INTEGER NOT NULL, model TEXT NOT NULL, format TEXT NOT NULL,
         status TEXT NOT NULL, progress REAL NOT NULL, stage TEXT NOT NULL, error TEXT,
-        finished_at INTEGER, result_dir TEXT, files TEXT, bytes INTEGER, converter TEXT);
+        options TEXT NOT NULL, finished_at INTEGER, result_dir TEXT, files TEXT, bytes INTEGER,
+        converter TEXT);
     """,
 ]
 
