@@ -8,9 +8,11 @@ Public API (the Eval screen and the CLI build on these names):
 - `runner.run_eval(spec, *, store, resume_run_id=None, on_row=None, cancel=None)`.
 - `record.record_golden(dataset, model, out, *, concurrency, resume, force, on_progress)`.
 
-Import `store`, `runner` and `record` from their modules (they import openai lazily).
+None of them imports openai at import time.
 """
 
+from tui.services.eval.runner import run_eval
+from tui.services.eval.store import EvalStore
 from tui.services.eval.types import (
     DEFAULT_SCORERS,
     RUN_STATUSES,
@@ -31,6 +33,7 @@ __all__ = [
     "RUN_STATUSES",
     "Answer",
     "EvalError",
+    "EvalStore",
     "EvalSpec",
     "ModelRef",
     "ModelSummary",
@@ -39,4 +42,5 @@ __all__ = [
     "RowResult",
     "RunStatus",
     "RunSummary",
+    "run_eval",
 ]

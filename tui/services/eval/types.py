@@ -175,7 +175,7 @@ class ModelSummary:
     answered rows; `ci95` the 95% interval of each mean (see `tui.core.eval.stats`)."""
 
     model: str  # ModelRef.model
-    profile: str | None
+    profile: str | None  # the profile the model was reached through
     scores: dict[str, float] = field(default_factory=dict)
     ci95: dict[str, tuple[float, float]] = field(default_factory=dict)
     answered: int = 0
@@ -184,10 +184,11 @@ class ModelSummary:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float | None = None
+    label: str = ""  # the ModelRef label: the key of RowResult.answers (not in --json)
 
-    @property
-    def label(self) -> str:
-        return ModelRef(self.profile, self.model).label
+    def __post_init__(self) -> None:
+        if not self.label:
+            self.label = ModelRef(self.profile, self.model).label
 
     def to_json(self) -> dict[str, Any]:
         return {
