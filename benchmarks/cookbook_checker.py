@@ -7,7 +7,12 @@ included, 3 per message, +1 per name, +3 priming; assistant content encoded a se
 the assistant distribution), prints numpy distributions and the epoch / billed-token estimate.
 The encoding is the same verified offline cl100k_base that ft-tui uses (no network).
 
-    python -m benchmarks.cookbook_checker FILE [--json]
+    python -m benchmarks.cookbook_checker FILE [--json] [--tools]
+
+The notebook crashes on tool-calling data (it encodes the `tool_calls` list). `--tools` extends
+its counting the way ft-tui counts such data, so the two can be compared on `drone_training`:
+`tool_calls` / `function_call` values and the top-level `tools` list are encoded as compact JSON,
+`weight` is not counted. Every string is still encoded anew on every line, as in the notebook.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
+import orjson
 
 from tui.core.tokens import get_encoding
 
@@ -62,21 +68,35 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="cookbook-style dataset check (baseline)")
     parser.add_argument("file")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--tools", action="store_true", help="also count tools and tool calls")
     args = parser.parse_args(argv)
     encoding = get_encoding("cl100k_base")
 
-    def num_tokens_from_messages(messages: list[dict[str, Any]]) -> int:
+    def value_tokens(key: str, value: Any) -> int:
+        if not args.tools or isinstance(value, str):
+            return len(encoding.encode(value))
+        if key in ("tool_calls", "function_call"):
+            return len(encoding.encode(orjson.dumps(value).decode()))
+        return 0  # weight, or a null content next to tool calls
+
+    def num_tokens_from_messages(messages: list[dict[str, Any]], tools: Any = None) -> int:
         num_tokens = 0
         for message in messages:
             num_tokens += 3
             for key, value in message.items():
-                num_tokens += len(encoding.encode(value))
+                num_tokens += value_tokens(key, value)
                 if key == "name":
                     num_tokens += 1
+        if args.tools and tools is not None:
+            num_tokens += len(encoding.encode(orjson.dumps(tools).decode()))
         return num_tokens + 3
 
     def num_assistant_tokens_from_messages(messages: list[dict[str, Any]]) -> int:
-        return sum(len(encoding.encode(m["content"])) for m in messages if m["role"] == "assistant")
+        return sum(
+            value_tokens("content", m.get("content"))
+            for m in messages
+            if m["role"] == "assistant" and (not args.tools or isinstance(m.get("content"), str))
+        )
 
     with open(args.file, encoding="utf-8") as f:
         dataset = [json.loads(line) for line in f]
@@ -91,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         if not any(m["role"] == "user" for m in messages):
             n_missing_user += 1
         n_messages.append(len(messages))
-        convo_lens.append(num_tokens_from_messages(messages))
+        convo_lens.append(num_tokens_from_messages(messages, ex.get("tools")))
         assistant_lens.append(num_assistant_tokens_from_messages(messages))
 
     def distribution(values: list[int]) -> dict[str, float]:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import random
 from pathlib import Path
 
 import pytest
 
 from tui.core.tokens import (
+    CACHE_MAX_CHARS,
+    CACHE_MAX_ENTRIES,
+    CACHED_MIN_CHARS,
     ENCODING_SHA256,
+    TokenCounter,
     TokenizerDataError,
     bpe_file,
     build_encoding,
@@ -82,6 +87,30 @@ def test_repeated_strings_count_the_same_from_cache() -> None:
     counter = token_counter("o200k_base")
     text = "You are a helpful assistant."
     assert counter.count_repeated(text) == counter.count(text) == counter.count_repeated(text)
+
+
+def test_long_strings_are_counted_once_and_reused_exactly() -> None:
+    counter = TokenCounter("cl100k_base")
+    tools = json.dumps([{"type": "function", "function": {"name": f"tool_{i}"}} for i in range(40)])
+    exact = len(get_encoding("cl100k_base").encode_ordinary(tools))
+    assert counter.count(tools) == exact
+    assert counter.cached_strings == 1
+    assert [counter.count(tools) for _ in range(3)] == [exact] * 3
+    assert counter.cached_strings == 1
+    assert counter.count("short") == 1 and counter.cached_strings == 1  # short: not kept
+
+
+def test_the_cache_stays_bounded_on_unique_strings() -> None:
+    counter = TokenCounter("cl100k_base")
+    enc = get_encoding("cl100k_base")
+    for i in range(CACHE_MAX_ENTRIES + 10):
+        counter.count(f"unique string number {i:08d} " + "x" * CACHED_MIN_CHARS)
+        assert counter.cached_strings <= CACHE_MAX_ENTRIES
+    huge = "word " * (CACHE_MAX_CHARS // 8)
+    assert counter.count(huge) == len(enc.encode_ordinary(huge))
+    before = counter.cached_strings
+    assert counter.count(huge) == len(enc.encode_ordinary(huge))
+    assert counter.cached_strings == before  # a huge string is counted, never kept
 
 
 @pytest.mark.parametrize("name", ["cl100k_base", "o200k_base"])

