@@ -25,9 +25,11 @@ from screens.prompts import LineNumberPrompt, ModelPrompt
 from tui.core.line_index import MAX_LINE_READ, LineIndex
 from tui.core.lint import LintFailed, LintReport, lint_path
 from tui.core.models_catalog import DEFAULT_MODEL
+from tui.core.tools.table_preview import TablePreview, is_table, table_preview
 from tui.widgets.dataset_tree import DatasetTree, is_dataset
 from tui.widgets.example_view import ExampleView, render_example
 from tui.widgets.lint_panel import LintPanel
+from tui.widgets.table_preview import render_table_preview
 
 PROGRESS_INTERVAL = 0.2  # seconds between progress repaints from the lint worker
 
@@ -114,6 +116,9 @@ class DatasetsScreen(ModeScreen):
             self.index = None
         self.path = path
         self._apply_width(self.size.width)
+        if is_table(path):  # CSV/TSV/XLSX/JSON array: preview it, convert is the next step
+            self._show_table(path)
+            return
         try:
             if path.is_dir():
                 raise IsADirectoryError(f"{path.name} is a directory")
@@ -127,6 +132,26 @@ class DatasetsScreen(ModeScreen):
         self._show_current()
         self._scan_index(self.index)
         self.run_lint()
+
+    def _show_table(self, path: Path) -> None:
+        self.workers.cancel_group(self, "lint")
+        self.workers.cancel_group(self, "line-index")
+        self.query_one(ExampleView).show(f" {path.name} · reading…", "")
+        self.query_one(LintPanel).not_linted(
+            path.name, "Not linted: this is a table, not JSONL. Press c to convert it first."
+        )
+        self._read_table(path)
+
+    @work(thread=True, exclusive=True, group="table", exit_on_error=False, description="Reading")
+    def _read_table(self, path: Path) -> None:
+        preview = table_preview(path)
+        self.app.call_from_thread(self._table_read, preview)
+
+    def _table_read(self, preview: TablePreview) -> None:
+        if preview.path == self.path:
+            self.query_one(ExampleView).show(
+                f" {preview.path.name} · {preview.label}", render_table_preview(preview)
+            )
 
     # -- example navigation --------------------------------------------------------------------
 
@@ -227,7 +252,7 @@ class DatasetsScreen(ModeScreen):
             self._show_current()
 
     def run_lint(self) -> None:
-        if self.path is None:
+        if self.path is None or is_table(self.path):
             return
         self.query_one(LintPanel).start(self.path.name, self.model)
         self._lint(self.path, self.model)

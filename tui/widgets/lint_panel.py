@@ -77,6 +77,13 @@ class LintPanel(Vertical):
         self.query_one("#lint-summary", Static).update(Text(message, style="bold red"))
         self.query_one(Tree).clear()
 
+    def not_linted(self, name: str, message: str) -> None:
+        """A file that is not a JSONL dataset (a table to convert): say so instead of linting."""
+        self.query_one("#lint-title", Static).update(f"Lint · {name}")
+        self.query_one(ProgressBar).display = False
+        self.query_one("#lint-summary", Static).update(Text(message, style="yellow"))
+        self.query_one(Tree).clear()
+
     def show_report(self, report: LintReport) -> None:
         """Render a finished report: summary, estimate, stats, and issues grouped by rule."""
         self.query_one(ProgressBar).display = False
