@@ -7,7 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 import urllib.request
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -181,13 +183,22 @@ def test_full_loop_with_the_sync_sdk_survives_a_restart(
         assert [j.id for j in jobs.data] == [job.id]
 
         # Delete the fine-tuned model: gone from the list, its adapter removed from disk.
-        adapter = tmp_path / "data" / "jobs" / job.id / "final"
+        adapter = adapter_dir_of(tmp_path / "data", done.fine_tuned_model)
+        assert (adapter / "adapter_config.json").is_file()
         deleted = client.models.delete(done.fine_tuned_model)
         assert deleted.deleted is True
         assert done.fine_tuned_model not in {m.id for m in client.models.list()}
-        assert not any(adapter.parent.glob("final*"))
+        assert not adapter.exists()
     finally:
         server.stop()
+
+
+def adapter_dir_of(data_dir: Path, model_id: str) -> Path:
+    """Where the server keeps a fine-tune's adapter, read from its SQLite file as a user could."""
+    with closing(sqlite3.connect(data_dir / "server.sqlite3")) as db:
+        row = db.execute("SELECT adapter_dir FROM models WHERE id = ?", (model_id,)).fetchone()
+    assert row is not None, f"{model_id} is not in the store"
+    return Path(row[0])
 
 
 async def test_async_sdk_files_jobs_and_chat(local_server: LocalServer) -> None:
