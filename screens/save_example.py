@@ -18,9 +18,15 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
-from tui.core.lint import lint_example as lint_one
 from tui.services.chat import ChatMessage
-from tui.services.conversations import StoreError, append_example, training_example
+from tui.services.conversations import training_example
+from tui.services.example_files import (
+    Finding,
+    StoreError,
+    append_example,
+    check_example,
+    check_target,
+)
 
 DEFAULT_FILE_NAME = "chat_examples.jsonl"
 
@@ -31,14 +37,6 @@ class SavedExample:
     line: int
 
 
-@dataclass(frozen=True)
-class Finding:
-    severity: str
-    rule: str
-    message: str
-    hint: str
-
-
 def default_dataset_path(start: Path) -> Path:
     """The dataset the app was opened on, else `chat_examples.jsonl` in that directory."""
     if start.suffix == ".jsonl" and not start.is_dir():
@@ -47,10 +45,21 @@ def default_dataset_path(start: Path) -> Path:
     return folder / DEFAULT_FILE_NAME
 
 
-def lint_example(example: dict[str, object], model: str) -> list[Finding]:
-    """The linter's one-example check (token limits of `model`'s base, chat format)."""
-    check = lint_one(example, model=model, file_format="chat")
-    return [Finding(i.severity, i.rule, i.message, i.hint) for i in check.issues]
+def render_findings(findings: list[Finding], *, confirm: bool = False) -> Text:
+    """Lint findings as the save dialogs show them, with what to do next."""
+    text = Text()
+    for finding in findings:
+        style = "bold red" if finding.severity == "error" else "yellow"
+        text.append(f"{finding.severity} {finding.rule}: ", style=style)
+        text.append(finding.message)
+        if finding.hint:
+            text.append(f" — {finding.hint}", style="dim")
+        text.append("\n")
+    if confirm:
+        text.append("Only warnings: press Save again to write it anyway.", style="italic")
+    elif any(f.is_error for f in findings):
+        text.append("Not saved: fix the errors above.", style="italic")
+    return text
 
 
 class SaveExampleScreen(ModalScreen[SavedExample | None]):
@@ -111,20 +120,14 @@ class SaveExampleScreen(ModalScreen[SavedExample | None]):
     async def action_save(self) -> None:
         if self._saving:
             return
-        raw_path = self.query_one("#example-path", Input).value.strip()
-        if not raw_path:
-            self._show([Finding("error", "path", "Choose a file to save into.", "")])
-            return
-        path = Path(raw_path).expanduser()
-        if path.suffix.lower() != ".jsonl":
-            self._show(
-                [Finding("error", "path", f"{path.name} is not a .jsonl file.", "")],
-            )
+        path, problem = check_target(self.query_one("#example-path", Input).value)
+        if path is None:
+            self._show([problem] if problem else [])
             return
         example = self.example()
         self._saving = True
         try:
-            findings = await asyncio.to_thread(lint_example, example, self._model)
+            findings = await asyncio.to_thread(check_example, example, self._model, "chat", path)
             errors = [f for f in findings if f.severity == "error"]
             fingerprint = repr((example, str(path)))
             if errors or (findings and self._warned_for != fingerprint):
@@ -133,26 +136,14 @@ class SaveExampleScreen(ModalScreen[SavedExample | None]):
                 return
             line = await asyncio.to_thread(append_example, path, example)
         except StoreError as exc:
-            self._show([Finding("error", "write", str(exc), "")])
+            self._show([Finding("error", "write", str(exc))])
             return
         finally:
             self._saving = False
         self.dismiss(SavedExample(path, line))
 
     def _show(self, findings: list[Finding], *, confirm: bool = False) -> None:
-        text = Text()
-        for finding in findings:
-            style = "bold red" if finding.severity == "error" else "yellow"
-            text.append(f"{finding.severity} {finding.rule}: ", style=style)
-            text.append(finding.message)
-            if finding.hint:
-                text.append(f" — {finding.hint}", style="dim")
-            text.append("\n")
-        if confirm:
-            text.append("Only warnings: press Save again to write it anyway.", style="italic")
-        elif findings and any(f.severity == "error" for f in findings):
-            text.append("Not saved: fix the errors above.", style="italic")
-        self.query_one("#example-lint", Static).update(text)
+        self.query_one("#example-lint", Static).update(render_findings(findings, confirm=confirm))
 
     @on(Button.Pressed, "#example-cancel")
     def action_cancel(self) -> None:
