@@ -24,6 +24,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "split": ("tui.commands.split", "split a dataset into training and validation files"),
     "fix": ("tui.commands.fix", "fix what can be fixed mechanically in a dataset"),
+    "eval": ("tui.commands.eval", "evaluate models side by side on a held-out dataset"),
+    "record": (
+        "tui.commands.record",
+        "re-answer a dataset with a model: a golden set to train or evaluate against",
+    ),
 }
 
 

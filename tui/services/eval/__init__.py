@@ -11,6 +11,7 @@ Public API (the Eval screen and the CLI build on these names):
 None of them imports openai at import time.
 """
 
+from tui.services.eval.record import record_golden
 from tui.services.eval.runner import run_eval
 from tui.services.eval.store import EvalStore
 from tui.services.eval.types import (
@@ -42,5 +43,6 @@ __all__ = [
     "RowResult",
     "RunStatus",
     "RunSummary",
+    "record_golden",
     "run_eval",
 ]

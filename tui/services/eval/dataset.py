@@ -8,6 +8,7 @@ its line.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -41,7 +42,12 @@ def prelint(path: Path) -> None:
 
 def read_rows(path: Path, limit: int | None = None) -> list[EvalRow]:
     """Every row of the file (the first `limit` rows when set). Raises `EvalError`."""
-    rows: list[EvalRow] = []
+    return [row for row, _ in read_examples(path, limit)]
+
+
+def read_examples(path: Path, limit: int | None = None) -> list[tuple[EvalRow, dict[str, Any]]]:
+    """Rows with the decoded line each came from."""
+    rows: list[tuple[EvalRow, dict[str, Any]]] = []
     try:
         handle = path.open("rb")
     except OSError as exc:
@@ -55,7 +61,7 @@ def read_rows(path: Path, limit: int | None = None) -> list[EvalRow]:
                 continue
             try:
                 example = orjson.loads(text.removeprefix(b"\xef\xbb\xbf"))
-                rows.append(extract_row(example, number))
+                rows.append((extract_row(example, number), example))
             except orjson.JSONDecodeError as exc:
                 raise EvalError(f"{path}:{number}: not valid JSON ({exc})") from None
             except RowError as exc:
@@ -66,8 +72,13 @@ def read_rows(path: Path, limit: int | None = None) -> list[EvalRow]:
 
 
 def load_dataset(path: Path, limit: int | None = None) -> list[EvalRow]:
-    """Lint, then read. The one entry point of `eval` and `record`."""
+    """Lint, then read. The entry point of `eval`."""
+    return [row for row, _ in load_examples(path, limit)]
+
+
+def load_examples(path: Path, limit: int | None = None) -> list[tuple[EvalRow, dict[str, Any]]]:
+    """Lint, then read rows with their decoded lines. The entry point of `record`."""
     if not path.is_file():
         raise EvalError(f"{path}: no such file")
     prelint(path)
-    return read_rows(path, limit)
+    return read_examples(path, limit)
