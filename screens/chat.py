@@ -64,10 +64,13 @@ class ChatScreen(ModeScreen):
     """
     BINDINGS = [
         Binding("escape", "stop", "Stop reply", id="chat.stop"),
+        Binding("escape", "leave_prompt", "Leave prompt", id="chat.leave_prompt"),
         Binding("f2", "pick_model", "Model", id="chat.model"),
         Binding("f3", "settings", "Settings", id="chat.settings"),
         Binding("f4", "toggle_compare", "Compare", id="chat.compare"),
         Binding("f5", "save_example", "Save turn", id="chat.save_example"),
+        # priority: the prompt (a TextArea) would take F6 as "select line"
+        Binding("f6", "save_preference", "Save pair", id="chat.save_preference", priority=True),
         Binding("ctrl+t", "pick_right_model", "Right model", id="chat.right_model"),
         Binding("ctrl+r", "history", "History", id="chat.history"),
         Binding("f8", "export", "Export", id="chat.export"),
@@ -302,12 +305,18 @@ class ChatScreen(ModeScreen):
                 if worker.group == "chat-reply":
                     worker.cancel()
             self.notify("Reply stopped; your prompt is back.", timeout=3)
-        elif self.focused is self.prompt:
+
+    def action_leave_prompt(self) -> None:
+        if self.focused is self.prompt:
             self.left.focus()  # lets the mode keys 1-4 work; `i` comes back here
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "pick_right_model":
             return self.comparing
+        if action == "stop":  # Escape stops a reply only while one streams
+            return self._replying
+        if action == "leave_prompt":
+            return not self._replying and self.focused is self.prompt
         return True
 
     def action_focus_prompt(self) -> None:
@@ -491,6 +500,14 @@ class ChatScreen(ModeScreen):
                 timeout=6,
             )
         self.prompt.focus()
+
+    def action_save_preference(self) -> None:
+        from screens.save_preference import open_for_compare
+
+        if not self.comparing:
+            self.notify("F6 saves a compared pair: F4 compares two models first.", timeout=4)
+        else:
+            open_for_compare(self, [self.left, self.right])
 
     def on_worker_failed(self, worker: Any) -> None:
         if worker.group == "chat-models":

@@ -53,8 +53,12 @@ class DatasetsScreen(ModeScreen):
         Binding("n,j", "next_example", "Next", id="datasets.next"),
         Binding("p,k", "previous_example", "Prev", id="datasets.previous"),
         Binding("g", "go_to_line", "Go to line", id="datasets.goto"),
-        Binding("home", "first_example", "First", show=False, id="datasets.first"),
-        Binding("end", "last_example", "Last", show=False, id="datasets.last"),
+        Binding(
+            "home", "first_example", "First example", show=False, priority=True, id="datasets.first"
+        ),
+        Binding(
+            "end", "last_example", "Last example", show=False, priority=True, id="datasets.last"
+        ),
         Binding("m", "choose_model", "Model", id="datasets.model"),
         Binding("l", "relint", "Re-lint", show=False, id="datasets.relint"),
         Binding("t", "toggle_tree", "Tree", show=False, id="datasets.tree"),

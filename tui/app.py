@@ -57,7 +57,7 @@ class FtApp(App[None]):
         Binding("2", "switch_mode('jobs')", "Jobs", id="mode.jobs", show=False),
         Binding("3", "switch_mode('chat')", "Chat", id="mode.chat", show=False),
         Binding("4", "switch_mode('files')", "Files", id="mode.files", show=False),
-        Binding("question_mark", "toggle_help", "Keys", id="app.help"),
+        Binding("question_mark,f1", "toggle_help", "Keys", id="app.help"),
         Binding("f12", "show_log", "Log", id="app.log", show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, show=False),
     ]
@@ -157,10 +157,15 @@ class FtApp(App[None]):
     # -- actions -------------------------------------------------------------------------------
 
     def action_toggle_help(self) -> None:
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
+        from screens.help import KeysScreen
+
+        if isinstance(self.screen, KeysScreen):
+            self.screen.dismiss()
         else:
-            self.action_show_help_panel()
+            self.push_screen(KeysScreen(self.screen))
+
+    def action_show_help_panel(self) -> None:  # Textual's own entry points open the same list
+        self.action_toggle_help()
 
     def action_show_log(self) -> None:
         from screens.log import LogScreen
@@ -168,7 +173,14 @@ class FtApp(App[None]):
         self.push_screen(LogScreen(self.log_buffer))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        from screens.help import HELP_ACTIONS, binding_entries
+
+        seen: set[str] = {"Keys"}  # Textual's "Keys" is replaced by the keys list below
+        for command in super().get_system_commands(screen):
+            if command.title not in seen:
+                seen.add(command.title)
+                yield command
+        yield SystemCommand("Keys", "The keys of this screen (? or F1)", self.action_toggle_help)
         for mode, title in MODE_TITLES.items():
             yield SystemCommand(
                 f"Go to {title}", f"Switch to the {title} screen", self._switcher(mode)
@@ -187,15 +199,17 @@ class FtApp(App[None]):
                 )
         except Exception as exc:
             log.warning("profiles unavailable: %s", exc)
-        # Every action bound on the current screen is reachable from the palette too.
-        for key, active in screen.active_bindings.items():
-            binding = active.binding
-            if not binding.description or binding.action.startswith("switch_mode"):
+        # Every action bound on the current screen is reachable from the palette too, once.
+        for entry in binding_entries(screen):
+            if entry.action.startswith("switch_mode") or entry.action in HELP_ACTIONS:
                 continue
+            if entry.description in seen:
+                continue
+            seen.add(entry.description)
             yield SystemCommand(
-                binding.description,
-                f"{binding.key_display or key} · {binding.tooltip or binding.action}",
-                self._binding_runner(active.node, binding.action),
+                entry.description,
+                f"key: {' '.join(entry.keys)}",
+                self._binding_runner(entry.node, entry.action),
             )
 
     def _switcher(self, mode: str) -> Callable[[], object]:
