@@ -1,7 +1,8 @@
 """Transfers started from the Files screen.
 
-Download: ask for an editable path (a folder keeps the remote name), ask again before replacing
-an existing file, stream with a progress bar. Upload: lint the dataset first (errors block,
+Download: ask for an editable path with the app's one save dialog (`screens.save_path`: a folder
+keeps the remote name, a missing folder is created after asking, an existing file is replaced only
+after asking), stream with a progress bar. Upload: lint the dataset first (errors block,
 warnings are shown and must be accepted), then send it with a progress bar."""
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 from textual.screen import Screen
 
 from screens.confirm import ConfirmScreen
-from screens.path_prompt import PathPrompt
+from screens.save_path import SavePathScreen
+from tui.core.save_paths import root_folder
 from tui.services.files import (
     DestinationExists,
     FilesService,
     RemoteFile,
     explain_error,
     human_size,
+    safe_filename,
     suggest_download_path,
     upload_file,
 )
@@ -33,7 +36,6 @@ if TYPE_CHECKING:
     from tui.services.connection import Connection
 
 ProgressCallback = Callable[[int, int], None]
-DOWNLOAD_HELP = "A folder keeps the file's name. Existing files are never replaced silently."
 
 
 class Busy(Protocol):
@@ -72,30 +74,28 @@ async def download_with_prompt(
     screen: Screen[Any], service: FilesService, file: RemoteFile, busy: Busy
 ) -> None:
     app = screen.app
-    suggestion = suggest_download_path(Path.cwd(), file)
+    root = root_folder(Path(getattr(app, "start_path", Path.cwd())))
+    suggestion = suggest_download_path(root, file)
     target = await app.push_screen_wait(
-        PathPrompt(f"Download {file.id} to", suggestion, help_text=DOWNLOAD_HELP)
+        SavePathScreen(
+            suggestion, f"Download {file.id} to", file_name=safe_filename(file), base=root
+        )
     )
-    overwrite = False
-    while target is not None:
-        try:
-            with busy(file.bytes) as progress:
-                result = await service.download(
-                    file, target, overwrite=overwrite, progress=progress
-                )
-        except DestinationExists as exists:
-            question = f"{exists.path} already exists. Replace it with {file.id}?"
-            replace = await app.push_screen_wait(
-                ConfirmScreen("Overwrite file?", question, confirm_label="Replace", danger=True)
-            )
-            overwrite, target = True, (exists.path if replace else None)
-            continue
-        except Exception as exc:
-            app.notify(explain_error(exc, "download"), title="Download failed", severity="error")
-            return
-        decoded = " (decoded from base64)" if result.decoded_base64 else ""
-        app.notify(f"Saved {human_size(result.bytes_written)} to {result.path}{decoded}", timeout=6)
+    if target is None:
         return
+    try:
+        with busy(file.bytes) as progress:
+            result = await service.download(
+                file, target.path, overwrite=target.overwrite, progress=progress
+            )
+    except DestinationExists as exists:
+        app.notify(f"{exists.path} appeared meanwhile; not replaced.", severity="warning")
+        return
+    except Exception as exc:
+        app.notify(explain_error(exc, "download"), title="Download failed", severity="error")
+        return
+    decoded = " (decoded from base64)" if result.decoded_base64 else ""
+    app.notify(f"Saved {human_size(result.bytes_written)} to {result.path}{decoded}", timeout=6)
 
 
 async def _send(connection: Connection, path: Path, busy: Busy) -> RemoteFile:

@@ -24,6 +24,7 @@ from screens.base import ModeScreen
 from screens.confirm import ConfirmScreen
 from screens.jobs import copy_text, open_cache
 from screens.save_path import SavePathScreen, SaveTarget
+from tui.core.save_paths import root_folder
 from tui.services.job_types import JobInfo
 from tui.services.poller import JobPoller, JobUpdate, PollerMessage, PollProblem
 from tui.widgets.checkpoints_table import CheckpointRow, CheckpointsTable
@@ -326,13 +327,14 @@ class JobDetailScreen(ModeScreen):
         if not files:
             self.notify("This job has no result file (yet).", severity="warning")
             return
-        default = Path.cwd() / f"{self.job_id}_results.csv"
+        root = root_folder(Path(getattr(self.app, "start_path", Path.cwd())))
+        default = root / f"{self.job_id}_results.csv"
 
         def chosen(target: SaveTarget | None) -> None:
             if target is not None:
                 self.download(str(files[0]), target)
 
-        self.app.push_screen(SavePathScreen(default), chosen)
+        self.app.push_screen(SavePathScreen(default, base=root), chosen)
 
     @work(exclusive=True, group="job-download", exit_on_error=False, description="Download")
     async def download(self, file_id: str, target: SaveTarget) -> None:

@@ -15,6 +15,7 @@ from textual.widgets import Input, Static
 
 from screens.confirm import ConfirmScreen
 from screens.path_prompt import PathPrompt
+from screens.save_path import SavePathScreen
 from tests.app.helpers import text_of, wait_until
 from tests.fake_openai.fixture import fake_openai
 from tests.fake_openai.server import FakeOpenAI
@@ -69,7 +70,7 @@ class Session:
         return any(text in toast for toast in self.toasts)
 
     async def answer_prompt(self, value: str | None = None) -> None:
-        await self.until(lambda: isinstance(self.app.screen, PathPrompt))
+        await self.until(lambda: isinstance(self.app.screen, (PathPrompt, SavePathScreen)))
         if value is not None:
             self.app.screen.query_one(Input).value = value
         await self.pilot.press("enter")
@@ -379,3 +380,17 @@ async def test_coming_back_to_the_mode_adds_new_files_without_moving_the_cursor(
     selected = session.files.selected_file
     assert selected is not None and selected.id == first
     assert "3 files" in session.status()
+
+
+async def test_download_to_a_missing_folder_asks_and_keeps_the_name(
+    session: Session, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake_openai.add_file("step_metrics.csv", base64.b64encode(CSV.encode()), "fine-tune-results")
+    await session.pilot.press("r")
+    await session.until(lambda: session.files.row_count == 1)
+    await session.pilot.press("d")
+    await session.answer_prompt("exports/")  # a folder that does not exist yet
+    question = await session.confirm("y")
+    assert "does not exist" in question and "Create" in question
+    await session.until(lambda: (tmp_path / "exports" / "step_metrics.csv").is_file())
+    assert (tmp_path / "exports" / "step_metrics.csv").read_text() == CSV

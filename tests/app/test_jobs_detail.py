@@ -214,6 +214,8 @@ async def test_download_decodes_base64_and_never_overwrites_silently(
         await wait_until(pilot, lambda: isinstance(app.screen, SavePathScreen))
         app.screen.query_one(Input).value = str(target)
         await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))  # create out/?
+        await pilot.press("y")
         await wait_until(pilot, lambda: target.exists())
         text = target.read_text(encoding="utf-8")
         assert text.startswith("step,train_loss,train_accuracy,valid_loss")  # decoded CSV
@@ -324,3 +326,29 @@ async def test_the_list_falls_back_to_cached_jobs_when_the_backend_is_down(
         screen = second.screen
         assert isinstance(screen, JobsScreen)
         assert "cached jobs" in str(screen.query_one("#jobs-status").render())
+
+
+async def test_download_to_a_new_folder_ending_in_slash_keeps_the_file_name(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    from textual.widgets import Input
+
+    from screens.save_path import SavePathScreen
+
+    job_id = fake_openai.add_job()
+    fake_openai.run_to_end(job_id)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_job(pilot, app, job_id)
+        await wait_until(pilot, lambda: "succeeded" in header_text(app))
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, SavePathScreen))
+        field = app.screen.query_one(Input)
+        assert field.value == str(tmp_path / f"{job_id}_results.csv")  # the dataset root
+        field.value = "new_folder/"  # relative: to the folder ft-tui was opened on
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        saved = tmp_path / "new_folder" / f"{job_id}_results.csv"
+        await wait_until(pilot, lambda: saved.is_file())
+        assert not (tmp_path / "new_folder").is_file()
