@@ -29,6 +29,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "tui.commands.record",
         "re-answer a dataset with a model: a golden set to train or evaluate against",
     ),
+    "export": (
+        "tui.commands.export",
+        "export a fine-tuned model: PEFT adapter, merged weights, GGUF or Ollama",
+    ),
 }
 
 

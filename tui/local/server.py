@@ -23,11 +23,13 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tui import __version__
-from tui.local import api_chat, api_files, api_jobs, api_models, api_uploads
+from tui.local import api_chat, api_exports, api_files, api_jobs, api_models, api_uploads
 from tui.local.base_models import BaseModelRegistry
 from tui.local.context import ServerContext
 from tui.local.drivers import InferenceDriver, SpawnTrainingDriver, TrainingDriver
 from tui.local.errors import ApiError, error_body, unauthorized
+from tui.local.export.job import ExportRunner
+from tui.local.model_gate import ModelGate
 from tui.local.runner import JobRunner
 from tui.local.settings import ServerSettings
 from tui.local.store import Store
@@ -142,21 +144,35 @@ def create_app(
     for partial in settings.files_dir.glob(".*.partial"):  # uploads cut off by a crash
         partial.unlink(missing_ok=True)
     store = Store(settings.db_path)
-    registry = BaseModelRegistry(settings.data_dir, settings.extra_models)
-    runner = JobRunner(settings, store, registry.resolve, training or SpawnTrainingDriver())
+    registry = BaseModelRegistry(
+        settings.data_dir,
+        settings.extra_models,
+        models=settings.models,
+        chat_templates=settings.chat_templates,
+    )
+    runner = JobRunner(
+        settings,
+        store,
+        registry.resolve,
+        training or SpawnTrainingDriver(),
+        model_gate=ModelGate(registry, store),
+    )
     if inference is None:
         from tui.local.inference.engine import InferenceEngine
 
         inference = InferenceEngine()
     uploads = UploadRecords(store, settings.files_dir)
     ctx = ServerContext(settings, store, runner, registry, inference, uploads)
+    exports = ExportRunner(settings, store, registry)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runner.start()
+        exports.start()
         try:
             yield
         finally:
+            exports.stop()
             runner.stop()
             store.close()
 
@@ -167,6 +183,7 @@ def create_app(
         *api_jobs.routes(),
         *api_models.routes(),
         *api_chat.routes(),
+        *api_exports.routes(),
     ]
     app = Starlette(
         routes=routes,
@@ -174,5 +191,6 @@ def create_app(
         exception_handlers={HTTPException: _http_error, ApiError: _api_error},
     )
     app.state.ctx = ctx
+    app.state.exports = exports
     app.add_middleware(GuardMiddleware, api_key=settings.api_key)
     return app
