@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.fake_openai.fixture import fake_openai  # noqa: F401  (registers the fixture)
+from tests.local.conftest import local_server, tiny_model_dir  # noqa: F401  (the real server)
 
 BASE = "gpt-4o-mini-2024-07-18"
 OTHER = "gpt-4.1-mini-2025-04-14"
