@@ -17,7 +17,8 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
-from textual.widgets import DirectoryTree
+from textual.timer import Timer
+from textual.widgets import DirectoryTree, Tree
 from textual.worker import Worker, get_current_worker
 
 from screens.base import ModeScreen
@@ -32,6 +33,7 @@ from tui.widgets.lint_panel import LintPanel
 from tui.widgets.table_preview import render_table_preview
 
 PROGRESS_INTERVAL = 0.2  # seconds between progress repaints from the lint worker
+OPEN_DELAY = 0.25  # seconds the tree cursor rests on a file before it opens
 
 
 class DatasetsScreen(ModeScreen):
@@ -48,6 +50,9 @@ class DatasetsScreen(ModeScreen):
     DatasetsScreen.narrow #example-pane { width: 1fr; height: 3fr; }
     DatasetsScreen.narrow LintPanel { width: 1fr; height: 2fr; border-left: none;
                                       border-top: solid $panel; }
+    DatasetsScreen DatasetTree:focus { border-right: solid $accent; }
+    DatasetsScreen ExampleView.pane-focused > #example-title { background: $accent;
+                                                               color: $text; }
     """
     BINDINGS = [
         Binding("n,j", "next_example", "Next", id="datasets.next"),
@@ -75,6 +80,7 @@ class DatasetsScreen(ModeScreen):
         self.path: Path | None = None
         self.index: LineIndex | None = None
         self.current = 0  # 0-based line shown
+        self._open_timer: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
         start = getattr(self.app, "start_path", Path.cwd())
@@ -93,6 +99,20 @@ class DatasetsScreen(ModeScreen):
         self.query_one(DatasetTree).focus()
         self._apply_width(self.size.width)
 
+    def on_descendant_focus(self) -> None:
+        self._mark_focused_pane()
+
+    def on_descendant_blur(self) -> None:
+        self._mark_focused_pane()
+
+    def _mark_focused_pane(self) -> None:
+        # A class, not :focus-within: the title is a sibling of the focused widget and Textual
+        # restyles only the focus chain, so the class change is what repaints the title.
+        focused = self.focused
+        for pane in (self.query_one(ExampleView), self.query_one(LintPanel)):
+            inside = focused is not None and (focused is pane or pane in focused.ancestors)
+            pane.set_class(inside, "pane-focused")
+
     def on_resize(self) -> None:
         self._apply_width(self.size.width)
 
@@ -110,8 +130,24 @@ class DatasetsScreen(ModeScreen):
     def _file_selected(self, event: DirectoryTree.FileSelected) -> None:
         event.stop()
         if is_dataset(event.path):
-            self.open_file(event.path)
-            self.query_one(ExampleView).focus()
+            self._open_from_tree(event.path)
+
+    @on(Tree.NodeHighlighted, "#dataset-tree")
+    def _node_highlighted(self, event: Tree.NodeHighlighted[Any]) -> None:
+        # The highlighted file opens at once (debounced, so holding an arrow key stays smooth);
+        # the tree keeps the focus so the arrows keep browsing.
+        data = event.node.data
+        path = getattr(data, "path", None)
+        if self._open_timer is not None:
+            self._open_timer.stop()
+            self._open_timer = None
+        if isinstance(path, Path) and is_dataset(path) and path != self.path:
+            self._open_timer = self.set_timer(OPEN_DELAY, lambda: self._open_from_tree(path))
+
+    def _open_from_tree(self, path: Path) -> None:
+        if path.is_file() and path != self.path:
+            self.add_class("show-tree")  # at 80 columns the tree stays while it is browsed
+            self.open_file(path)
 
     def open_file(self, path: Path, keep_position: bool = False) -> None:
         position = self.current if keep_position else 0
