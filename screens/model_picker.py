@@ -45,6 +45,8 @@ class PickerScreen(ModalScreen[str | None]):
     PickerScreen OptionList { height: 1fr; border: none; }
     PickerScreen #picker-filter { border: none; height: 1; margin: 0 0 1 0; }
     PickerScreen #picker-status { height: auto; color: $text-muted; }
+    PickerScreen OptionList > .option-list--option-highlighted { background: $accent 50%;
+                                                                 text-style: bold; }
     """
     BINDINGS = [
         Binding("escape", "dismiss_none", "Close", id="picker.close"),

@@ -7,8 +7,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList
-from textual.widgets.option_list import Option
+from textual.widgets import Input, Label
+
+from screens.model_picker import ModelPickerScreen, PickerItem
 
 
 class LineNumberPrompt(ModalScreen[int | None]):
@@ -48,41 +49,17 @@ def known_models() -> list[str]:
         return []
 
 
-class ModelPrompt(ModalScreen[str | None]):
-    """Pick a model from the known list or type any name (e.g. an `ft:` model or a local one)."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
+class ModelPrompt(ModelPickerScreen):
+    """Pick the model lint counts tokens and prices for: the catalog's models, filtered as you
+    type; Enter takes the highlighted match, or the typed name when nothing matches (an `ft:`
+    model, a local one)."""
 
     def __init__(self, current: str, choices: list[str] | None = None) -> None:
-        super().__init__()
-        self.current = current
-        self.choices = choices if choices is not None else known_models()
+        names = choices if choices is not None else known_models()
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label(f"Model for token limits and prices (now: {self.current})")
-            yield Input(placeholder="type a model name, or pick below", id="model-input")
-            yield OptionList(*[Option(m, id=m) for m in self.choices], id="model-list")
+        async def load() -> list[PickerItem]:
+            return [PickerItem(name, name) for name in names]
 
-    @on(Input.Changed)
-    def _filter(self, event: Input.Changed) -> None:
-        options = self.query_one(OptionList)
-        options.clear_options()
-        needle = event.value.strip().lower()
-        options.add_options([Option(m, id=m) for m in self.choices if needle in m.lower()])
-
-    @on(Input.Submitted)
-    def _typed(self, event: Input.Submitted) -> None:
-        value = event.value.strip()
-        options = self.query_one(OptionList)
-        if not value and options.option_count:
-            options.focus()
-            return
-        self.dismiss(value or None)
-
-    @on(OptionList.OptionSelected)
-    def _picked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        super().__init__(
+            load, current=current, title=f"Model for token limits and prices · now {current}"
+        )
