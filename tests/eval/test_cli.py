@@ -105,6 +105,7 @@ def test_bad_input_is_one_error_line_and_exit_2(fake_openai: FakeOpenAI, tmp_pat
         (["eval", str(good), "--model", "nope=x"], "no profile named 'nope'"),
         (["eval", str(good), "--model", BASE, "--concurrency", "0"], "--concurrency"),
         (["eval", "--resume", "eval-nope"], "no eval run 'eval-nope'"),
+        (["eval", str(good), "--model", BASE, "--out", str(good)], "other than the dataset"),
         (["record", str(good), "--model", BASE, "--out", str(good)], "is the input file"),
     ]
     for args, expected in cases:
@@ -114,6 +115,12 @@ def test_bad_input_is_one_error_line_and_exit_2(fake_openai: FakeOpenAI, tmp_pat
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and ": error: " in lines[0] and expected in lines[0], proc.stderr
     assert not [r for r in fake_openai.requests if r.path == "/chat/completions"]
+    # a model that fails on every row is not bad input: exit 0, the errors in the result
+    failing = ft_tui("eval", str(good), "--model", "no-such-model", "--json")
+    assert failing.returncode == 0, failing.stderr
+    assert json.loads(failing.stdout)["models"][0]["errors"] == 3
+    assert failing.stderr.startswith("warning: no-such-model: every call failed: ")
+    assert "does not exist" in failing.stderr
 
 
 def test_killed_eval_resumes_without_asking_finished_rows(
