@@ -177,4 +177,5 @@ async def test_copy_reply_never_crashes(
         await pilot.press("f9")
         await pilot.pause()
         assert any("refused the clipboard" in n.message for n in app._notifications)
-        assert app.is_running
+        await _send(pilot, app, "still there?")  # the chat goes on after the refusal
+        await wait_until(pilot, lambda: len(chat.left.history) == 4)

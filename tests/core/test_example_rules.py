@@ -9,7 +9,6 @@ import pytest
 
 from tests.core.helpers import chat
 from tui.core.lint import lint_example
-from tui.core.rules import RULES
 
 U = {"role": "user", "content": "What is the weather?"}
 A = {"role": "assistant", "content": "Sunny."}
@@ -300,8 +299,7 @@ def test_bad_examples_are_caught_by_the_right_rule(name: str, example: Any, rule
     assert rule in found, f"{name}: expected {rule}, got {found}"
     for issue in result.issues:
         assert issue.message and "\n" not in issue.message
-        assert issue.hint == RULES[issue.rule].hint
-        assert issue.severity == RULES[issue.rule].severity
+        assert len(issue.hint) > 10, f"{issue.rule}: a user needs a fix hint"
 
 
 def test_a_line_of_another_format_is_an_error() -> None:
