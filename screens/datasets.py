@@ -81,6 +81,7 @@ class DatasetsScreen(ModeScreen):
         self.index: LineIndex | None = None
         self.current = 0  # 0-based line shown
         self._open_timer: Timer | None = None
+        self._highlighted: Path | None = None
 
     def compose_body(self) -> ComposeResult:
         start = getattr(self.app, "start_path", Path.cwd())
@@ -120,7 +121,9 @@ class DatasetsScreen(ModeScreen):
         self.set_class(width < 110 and self.path is not None, "narrow")
 
     def on_screen_resume(self) -> None:
-        # Files may have changed elsewhere (a saved chat turn, a fix): re-read what is shown.
+        # Files may have changed elsewhere (a saved chat turn, a fix): list new files in the tree
+        # (expanded folders and the cursor are kept) and re-read what is shown.
+        self.query_one(DatasetTree).reload()
         if self.path is not None and self.path.exists():
             self.open_file(self.path, keep_position=True)
 
@@ -138,6 +141,9 @@ class DatasetsScreen(ModeScreen):
         # the tree keeps the focus so the arrows keep browsing.
         data = event.node.data
         path = getattr(data, "path", None)
+        if path == self._highlighted:  # the same node again (a tree reload restores it)
+            return
+        self._highlighted = path if isinstance(path, Path) else None
         if self._open_timer is not None:
             self._open_timer.stop()
             self._open_timer = None

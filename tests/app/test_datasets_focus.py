@@ -70,3 +70,19 @@ async def test_the_focused_pane_is_marked_by_its_title_colour(tmp_path: Path) ->
         app.screen.query_one("#lint-tree").focus()
         await wait_until(pilot, lambda: lint_title.styles.background == focused_bg, timeout=5)
         assert title.styles.background != focused_bg
+
+
+async def test_a_file_written_while_away_shows_up_in_the_tree(tmp_path: Path) -> None:
+    _write(tmp_path / "a.jsonl", "Alpha answer")
+    app = FtApp(tmp_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        tree = app.screen.query_one("#dataset-tree", Tree)
+        await wait_until(pilot, lambda: len(tree.root.children) == 1)
+        datasets = app.screen
+        await pilot.press("f12")  # away for a moment (as when Chat saves a turn with F5)
+        await wait_until(pilot, lambda: app.screen is not datasets)
+        _write(tmp_path / "chat_examples.jsonl", "Saved turn")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is datasets)
+        await wait_until(pilot, lambda: len(tree.root.children) == 2)
+        assert any("chat_examples.jsonl" in str(node.label) for node in tree.root.children)
