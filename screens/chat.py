@@ -46,6 +46,7 @@ from tui.widgets.prompt_input import PromptInput
 log = logging.getLogger("ft-tui.chat")
 
 PENDING_MODEL_KEY = "chat_model"
+PENDING_CONVERSATION_KEY = "chat_conversation"  # (system prompt, [ChatMessage]), e.g. an eval row
 MODEL_LIST_TTL_S = 60.0
 KIND_TITLES = {"fine-tuned": "Fine-tuned", "checkpoint": "Checkpoints", "base": "Base models"}
 
@@ -152,6 +153,9 @@ class ChatScreen(ModeScreen):
                 self._active = view
 
     def _take_pending_model(self) -> bool:
+        conversation = self.app.pending.pop(PENDING_CONVERSATION_KEY, None)  # type: ignore[attr-defined]
+        if conversation is not None:
+            self._show_conversation(*conversation)
         model = self.app.pending.pop(PENDING_MODEL_KEY, None)  # type: ignore[attr-defined]
         if isinstance(model, str) and model:
             self.left.set_model(model)
@@ -408,6 +412,15 @@ class ChatScreen(ModeScreen):
             )
             self.left.conversation_id = conversation.id
             self._models_ready.set()
+        self.prompt.focus()
+
+    @work(group="chat-handoff", exit_on_error=False, description="Opening a conversation")
+    async def _show_conversation(self, system_prompt: str, turns: list[ChatMessage]) -> None:
+        """A conversation handed over by another screen: shown, continued from here."""
+        self.remove_class("comparing")
+        self.query_one("#system-prompt", Input).value = system_prompt
+        await self.left.show_history(turns, self.left.model or "assistant")
+        self.left.conversation_id = None
         self.prompt.focus()
 
     @work(group="chat-export", exit_on_error=False, description="Exporting conversations")

@@ -1,4 +1,4 @@
-"""The Textual app: four modes, global bindings, the palette, profile and connection state.
+"""The Textual app: five modes, global bindings, the palette, profile and connection state.
 
 Screens live in the top-level `screens` package and are imported when their mode is first shown,
 so startup stays fast. The connection to the active profile's backend is created lazily: nothing
@@ -29,7 +29,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ft-tui")
 
-MODE_TITLES = {"datasets": "Datasets", "jobs": "Jobs", "chat": "Chat", "files": "Files & models"}
+MODE_TITLES = {
+    "datasets": "Datasets",
+    "jobs": "Jobs",
+    "chat": "Chat",
+    "files": "Files & models",
+    "eval": "Eval",
+}
 
 
 def _lazy_screen(module: str, name: str) -> Callable[[], Screen[Any]]:
@@ -51,12 +57,14 @@ class FtApp(App[None]):
         "jobs": _lazy_screen("screens.jobs", "JobsScreen"),
         "chat": _lazy_screen("screens.chat", "ChatScreen"),
         "files": _lazy_screen("screens.files", "FilesScreen"),
+        "eval": _lazy_screen("screens.eval", "EvalScreen"),
     }
     BINDINGS = [
         Binding("1", "switch_mode('datasets')", "Datasets", id="mode.datasets", show=False),
         Binding("2", "switch_mode('jobs')", "Jobs", id="mode.jobs", show=False),
         Binding("3", "switch_mode('chat')", "Chat", id="mode.chat", show=False),
         Binding("4", "switch_mode('files')", "Files", id="mode.files", show=False),
+        Binding("5", "switch_mode('eval')", "Eval", id="mode.eval", show=False),
         Binding("question_mark,f1", "toggle_help", "Keys", id="app.help"),
         Binding("f12", "show_log", "Log", id="app.log", show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, show=False),

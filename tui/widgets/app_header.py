@@ -1,4 +1,4 @@
-"""One-line header: the mode tabs (keys 1–4) on the left, profile and connection health right."""
+"""One-line header: the mode tabs (keys 1–5) on the left, profile and connection health right."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ TABS = (
     ("2", "jobs", "Jobs"),
     ("3", "chat", "Chat"),
     ("4", "files", "Files & models"),
+    ("5", "eval", "Eval"),
 )
 
 

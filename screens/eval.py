@@ -1,0 +1,211 @@
+"""Mode 5 — Eval: the stored eval runs (dataset, date, rows, status, headline score per model),
+newest first. Enter opens a run; `n` opens the new-run form; `r` resumes an unfinished run.
+
+The screen owns the run in progress (one at a time), so it keeps going while the user reads
+another run or works in another mode; the run view shows it live.
+
+Hand-off consumed: `app.pending["eval_form"] = {"dataset": path, "models": [labels]}` (set by
+the Datasets, Jobs and Files screens): the form opens pre-filled, and the key is deleted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Static
+
+from screens.base import ModeScreen
+from tui.services.eval.store import EvalStore
+from tui.services.eval.types import RunSummary
+from tui.services.eval_browse import headline
+from tui.services.eval_live import LiveRun
+
+PENDING_FORM_KEY = "eval_form"
+STATUS_STYLE = {"completed": "green", "running": "yellow", "cancelled": "dim", "failed": "red"}
+
+
+class EvalScreen(ModeScreen):
+    MODE = "eval"
+    DEFAULT_CSS = """
+    EvalScreen #eval-status { height: 1; padding: 0 1; color: $text-muted; }
+    EvalScreen #eval-runs { height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("enter", "open_run", "Open", id="eval.open"),
+        Binding("n", "new_run", "New run", id="eval.new"),
+        Binding("r", "resume_run", "Resume", id="eval.resume"),
+        Binding("f5", "refresh", "Refresh", id="eval.refresh"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: EvalStore | None = None
+        self.live: LiveRun | None = None
+        self.runs: list[RunSummary] = []
+        self._refreshed_at = 0.0
+        self.preference_path: Path | None = None
+        """Where the last preference pair went; the next one is offered the same file."""
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("Loading runs…", id="eval-status", markup=False)
+        table: DataTable[Any] = DataTable(id="eval-runs", cursor_type="row")
+        table.add_column("date", width=11)
+        table.add_column("dataset", width=18)
+        table.add_column("rows", width=9)
+        table.add_column("status", width=9)
+        table.add_column("headline")
+        yield table
+
+    @property
+    def table(self) -> DataTable[Any]:
+        return self.query_one("#eval-runs", DataTable)
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        self.action_refresh()
+        self._take_pending()
+
+    def on_screen_resume(self) -> None:
+        self.action_refresh()
+        self._take_pending()
+
+    # -- the runs list -------------------------------------------------------------------------
+
+    async def open_store(self) -> EvalStore:
+        if self.store is None:
+            self.store = await asyncio.to_thread(EvalStore)
+        return self.store
+
+    def action_refresh(self) -> None:
+        self._load_runs()
+
+    @work(exclusive=True, group="eval-runs", exit_on_error=False, description="Listing runs")
+    async def _load_runs(self) -> None:
+        store = await self.open_store()
+        self.runs = await asyncio.to_thread(store.list_runs)
+        self._refreshed_at = time.monotonic()
+        self._show_runs()
+
+    def _show_runs(self) -> None:
+        table = self.table
+        keep = table.cursor_row
+        table.clear()
+        for run in self.runs:
+            live = self.live is not None and self.live.run_id == run.run_id
+            status: str = run.status
+            if live and self.live is not None and not self.live.finished:
+                status = "running"
+            if status == "running" and not live:
+                status = "stopped"  # a run left unfinished by an earlier session
+            table.add_row(
+                time.strftime("%m-%d %H:%M", time.localtime(run.created_at)),
+                Text(run.dataset.rsplit("/", 1)[-1], overflow="ellipsis"),
+                f"{run.done_rows}/{run.examples}",
+                Text(status, style=STATUS_STYLE.get(status, "yellow")),
+                headline(run),
+                key=run.run_id,
+            )
+        if self.runs:
+            table.move_cursor(row=min(keep, len(self.runs) - 1))
+        count = len(self.runs)
+        hint = "Enter opens · n new run · r resumes" if count else "No runs yet: n starts one."
+        self.query_one("#eval-status", Static).update(
+            f"{count} run{'s' if count != 1 else ''} · {hint}"
+        )
+
+    def selected(self) -> RunSummary | None:
+        row = self.table.cursor_row
+        return self.runs[row] if self.runs and 0 <= row < len(self.runs) else None
+
+    @on(DataTable.RowSelected, "#eval-runs")
+    def action_open_run(self) -> None:
+        run = self.selected()
+        if run is None:
+            self.notify("No run selected: n starts one.", timeout=3)
+            return
+        self.show_run(run.run_id)
+
+    def show_run(self, run_id: str) -> None:
+        from screens.eval_run import EvalRunScreen
+
+        live = self.live if self.live is not None and self.live.run_id == run_id else None
+        self.app.push_screen(EvalRunScreen(self, run_id, live))
+
+    # -- starting, resuming, cancelling --------------------------------------------------------
+
+    def _take_pending(self) -> None:
+        pending = self.app.pending.pop(PENDING_FORM_KEY, None)  # type: ignore[attr-defined]
+        if isinstance(pending, dict):
+            self.open_form(pending)
+
+    def action_new_run(self) -> None:
+        self.open_form({})
+
+    @work(group="eval-form", exit_on_error=False)
+    async def open_form(self, prefill: dict[str, Any]) -> None:
+        from screens.eval_form import NewEvalScreen
+
+        while self.app.screen is not self:  # a run view on top: the form goes over the list
+            self.app.pop_screen()
+        spec = await self.app.push_screen_wait(
+            NewEvalScreen(
+                dataset=str(prefill.get("dataset", "")),
+                models=[str(m) for m in prefill.get("models", [])],
+                start=self.app.start_path,  # type: ignore[attr-defined]
+            )
+        )
+        if spec is not None:
+            await self.start(LiveRun(await self.open_store(), spec))
+
+    def action_resume_run(self) -> None:
+        run = self.selected()
+        if run is None:
+            return
+        if run.status == "completed":
+            self.notify("This run is complete: nothing to resume.", timeout=3)
+            return
+        self.resume(run.run_id)
+
+    @work(group="eval-start", exit_on_error=False)
+    async def resume(self, run_id: str) -> None:
+        await self.start(LiveRun(await self.open_store(), resume_run_id=run_id))
+
+    async def start(self, live: LiveRun) -> bool:
+        """Start `live` and open its view; False when another run is still going."""
+        if self.live is not None and not self.live.finished:
+            self.notify(
+                "Another run is in progress: open it and press c to cancel it first.",
+                severity="warning",
+            )
+            return False
+        self.live = live
+        started = asyncio.Event()
+        live.listen(lambda _live, _row: started.set())
+        self._run_live(live)
+        await started.wait()
+        if live.run_id is not None and live.error is None:
+            while self.app.screen is not self:
+                self.app.pop_screen()
+            self.show_run(live.run_id)
+        self.action_refresh()
+        return True
+
+    @work(group="eval-live", exit_on_error=False, description="Eval run")
+    async def _run_live(self, live: LiveRun) -> None:
+        try:
+            summary = await live.run()
+        finally:
+            self.action_refresh()
+        verb = "cancelled (r resumes it)" if summary.status == "cancelled" else "finished"
+        self.notify(
+            f"{summary.done_rows}/{summary.examples} rows · {headline(summary)}",
+            title=f"Eval {verb}",
+            timeout=8,
+        )

@@ -1,0 +1,72 @@
+"""The summary of an eval run: models × scorers (mean and 95% interval), errors and latency,
+then the pairwise win rates. Re-rendered as rows stream in (a few models: cheap)."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from tui.services.eval.types import RunSummary
+
+
+def _interval(lo: float, hi: float) -> str:
+    return f"[{lo:.2f}–{hi:.2f}]"
+
+
+def summary_table(summary: RunSummary) -> Table:
+    table = Table(box=None, padding=(0, 1), show_edge=False, expand=False, header_style="bold")
+    table.add_column("model", no_wrap=True, overflow="ellipsis", max_width=28)
+    scorers = list(summary.spec.scorers)
+    if summary.spec.judge is not None and "judge" not in scorers:
+        scorers.append("judge")
+    for name in scorers:
+        table.add_column(name, no_wrap=True, overflow="ellipsis")
+    table.add_column("err", justify="right", no_wrap=True)
+    table.add_column("s/row", justify="right", no_wrap=True)
+    for model in summary.models:
+        cells: list[Text | str] = [model.label]
+        for name in scorers:
+            value = model.scores.get(name)
+            if value is None:
+                cells.append(Text("–", style="dim"))
+                continue
+            cell = Text(f"{value:.2f} ", style="bold")
+            lo, hi = model.ci95.get(name, (value, value))
+            cell.append(_interval(lo, hi), style="dim")
+            cells.append(cell)
+        cells.append(Text(str(model.errors), style="red" if model.errors else "dim"))
+        latency = model.mean_latency_s
+        cells.append("–" if latency is None else f"{latency:.2f}")
+        table.add_row(*cells)
+    return table
+
+
+def pairwise_text(summary: RunSummary) -> Text:
+    text = Text()
+    decider = "judge" if summary.spec.judge is not None else summary.spec.scorers[0]
+    for pair in summary.pairwise:
+        total = pair.wins_a + pair.wins_b + pair.ties
+        if total == 0:
+            continue
+        if text:
+            text.append("\n")
+        text.append(f"{pair.a}", style="bold")
+        text.append(f" {pair.wins_a / total:.0%}", style="green")
+        text.append(f" vs {pair.b}", style="bold")
+        text.append(f" {pair.wins_b / total:.0%}", style="green")
+        text.append(f"  ({pair.wins_a}–{pair.wins_b}, {pair.ties} ties, by {decider})", "dim")
+    return text
+
+
+class EvalSummary(Static):
+    DEFAULT_CSS = """
+    EvalSummary { height: auto; max-height: 9; padding: 0 1; }
+    """
+
+    def show(self, summary: RunSummary | None) -> None:
+        if summary is None or not summary.models:
+            self.update(Text("No rows yet.", style="dim"))
+            return
+        self.update(Group(summary_table(summary), pairwise_text(summary)))
