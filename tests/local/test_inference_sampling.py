@@ -1,8 +1,8 @@
-"""Streaming text safely: stop strings across token boundaries, partial characters, nucleus."""
+"""Streaming text safely: stop strings across token boundaries, partial characters."""
 
 from __future__ import annotations
 
-from tui.local.inference.sampling import StopMatcher, next_token
+from tui.local.inference.sampling import StopMatcher
 
 
 def feed_all(matcher: StopMatcher, pieces: list[str]) -> tuple[str, bool]:
@@ -35,14 +35,3 @@ def test_partial_utf8_character_is_held_back() -> None:
     matcher = StopMatcher([])
     assert matcher.feed("caf\ufffd") == ("caf", False)
     assert matcher.feed("café") == ("é", False)
-
-
-def test_greedy_and_nucleus_choices() -> None:
-    import torch
-
-    logits = torch.tensor([0.0, 5.0, 4.9, -3.0])
-    generator = torch.Generator().manual_seed(0)
-    assert next_token(logits, 0.0, 1.0, generator) == 1
-    # top_p small enough keeps only the most likely token
-    assert {next_token(logits, 1.0, 0.3, generator) for _ in range(20)} == {1}
-    assert {next_token(logits, 1.0, 1.0, generator) for _ in range(200)} >= {1, 2}

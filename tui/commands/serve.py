@@ -8,8 +8,13 @@ import logging
 import socket
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from tui.commands import serve_models
 from tui.config import local_server_dir
+
+if TYPE_CHECKING:
+    from tui.local.inference.options import ChatOptions
 
 _SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
 
@@ -23,18 +28,49 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--api-key", default=None, help="the key clients must send (default: generated, stored)"
     )
+    serve_models.add_arguments(parser)  # --model, --chat-template
     parser.add_argument(
-        "--model",
+        "--max-tokens-default",
+        type=int,
+        default=2048,
+        metavar="N",
+        help="answer length cap of chat requests without max_tokens (default 2048)",
+    )
+    parser.add_argument(
+        "--sampling",
         action="append",
         default=[],
-        metavar="NAME=DIR",
-        help="add a base model from a Hugging Face model directory (repeatable)",
+        metavar="NAME:temperature=T,top_p=P",
+        help="default sampling of a base model for requests that omit them (repeatable)",
+    )
+    parser.add_argument(
+        "--inference",
+        choices=("transformers", "vllm"),
+        default="transformers",
+        help="chat engine: in-process transformers (default) or an external vLLM server",
+    )
+    parser.add_argument(
+        "--vllm-url",
+        default=None,
+        metavar="URL",
+        help="base URL of the vLLM OpenAI server for --inference vllm (e.g. http://gpu:8000)",
     )
     parser.add_argument(
         "--max-upload-size",
         default="512M",
         metavar="SIZE",
         help="largest accepted upload, e.g. 512M, 2G, 100K (default 512M)",
+    )
+
+
+def _chat_options(args: argparse.Namespace) -> ChatOptions:
+    from tui.local.inference.options import ChatOptions
+
+    return ChatOptions.from_args(
+        max_tokens_default=args.max_tokens_default,
+        sampling=args.sampling,
+        inference=args.inference,
+        vllm_url=args.vllm_url,
     )
 
 
@@ -112,12 +148,13 @@ def run(args: argparse.Namespace) -> int:
         ServerSettings,
         is_loopback,
         load_or_create_api_key,
-        parse_model_option,
     )
 
     try:
-        extra = dict(parse_model_option(value) for value in args.model)
+        models, templates = serve_models.parse_model_args(args)
+        extra: dict[str, Path] = {}  # every --model is in `models`
         max_upload = parse_size(args.max_upload_size)
+        chat_options = _chat_options(args)
     except ValueError as exc:
         print(f"ft-tui serve: {exc}", file=sys.stderr)
         return 2
@@ -160,10 +197,16 @@ def run(args: argparse.Namespace) -> int:
         return 2
     log_file = _configure_logging(data_dir)
     settings = ServerSettings(
-        data_dir=data_dir, api_key=key, extra_models=extra, max_upload_bytes=max_upload
+        data_dir=data_dir,
+        api_key=key,
+        extra_models=extra,
+        max_upload_bytes=max_upload,
+        max_tokens_default=chat_options.max_tokens_default,
+        sampling=chat_options.sampling,
     )
+    settings = serve_models.with_models(settings, models, templates)
     try:
-        app = create_app(settings)
+        app = create_app(settings, inference=chat_options.driver())
     except Exception as exc:  # e.g. a corrupt or locked database
         print(f"ft-tui serve: cannot start: {exc}", file=sys.stderr)
         sock.close()
@@ -184,6 +227,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"API key: {key_source}")
     print(f'SDK: OpenAI(base_url="{base_url}", api_key=<the key>)  # or OPENAI_BASE_URL={base_url}')
+    serve_models.report(app.state.ctx.registry)
     sys.stdout.flush()
     config = uvicorn.Config(
         app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=3

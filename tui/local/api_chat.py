@@ -1,13 +1,21 @@
 """`/v1/chat/completions` with `stream` true (SSE `chat.completion.chunk`s, `data: [DONE]`) and
-false (`usage` filled), for base models, fine-tuned models and checkpoints."""
+false (`usage` filled), for base models, fine-tuned models and checkpoints.
+
+Beyond text: `n` choices, `logprobs` / `top_logprobs`, and `tools` (calls parsed back into
+`tool_calls`, see `tui.local.inference.tools`). A request without `temperature` / `top_p` gets
+its base model's defaults; one without `max_tokens` is capped at `ft-tui serve
+--max-tokens-default`. A client that disconnects stops its generation, streaming or not.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,124 +24,58 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from tui.local import ids
-from tui.local.api_common import context, json_object, ok, require_str
+from tui.local import api_chat_params, ids
+from tui.local.api_chat_params import ChatBody
+from tui.local.api_common import context, json_object, ok
 from tui.local.api_models import model_not_found
 from tui.local.base_models import BaseModelError
 from tui.local.context import ServerContext
-from tui.local.errors import ApiError, bad_request
-from tui.local.inference.engine import GenerationParams, InferenceError, Usage
+from tui.local.errors import ApiError
+from tui.local.inference.defaults import defaults_for
+from tui.local.inference.tools import parse_tool_calls
+from tui.local.inference.types import (
+    ChatJob,
+    Finish,
+    GenerationParams,
+    InferenceError,
+    Item,
+    Piece,
+    TokenLogprob,
+    Usage,
+)
 
-ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
-# Accepted and ignored: they change nothing a local single-choice generation can honour.
-IGNORED = frozenset(
-    {"user", "metadata", "store", "service_tier", "frequency_penalty", "presence_penalty"}
-    | {"logit_bias", "parallel_tool_calls", "prompt_cache_key", "safety_identifier"}
-)
-HANDLED = frozenset(
-    {"model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens"}
-    | {"temperature", "top_p", "stop", "seed", "n", "logprobs"}
-)
+log = logging.getLogger("ft_tui.chat")
 _END = object()
 DONE = b"data: [DONE]\n\n"
 
 
-def _text_of(message: dict[str, Any], index: int) -> str:
-    content = message.get("content")
-    if content is None or isinstance(content, str):
-        return content or ""
-    if isinstance(content, list):
-        parts: list[str] = []
-        for part in content:
-            if not isinstance(part, dict) or part.get("type") != "text":
-                raise bad_request(
-                    f"messages[{index}]: the local server accepts only text content parts.",
-                    param=f"messages[{index}].content",
-                )
-            parts.append(str(part.get("text", "")))
-        return "".join(parts)
-    raise bad_request(
-        f"messages[{index}].content must be a string or a list of text parts.",
-        param=f"messages[{index}].content",
-    )
+@dataclass
+class _Choice:
+    pieces: list[str] = field(default_factory=list)
+    logprobs: list[dict[str, Any]] = field(default_factory=list)
+    finish: str = "stop"
 
 
-def _messages(body: dict[str, Any]) -> list[dict[str, Any]]:
-    raw = body.get("messages")
-    if raw is None:
-        raise bad_request("Missing required parameter: 'messages'.", param="messages")
-    if not isinstance(raw, list) or not raw:
-        raise bad_request("'messages' must be a non-empty array.", param="messages")
-    messages: list[dict[str, Any]] = []
-    for index, message in enumerate(raw):
-        if not isinstance(message, dict) or message.get("role") not in ROLES:
-            raise bad_request(
-                f"messages[{index}] must be an object with a role among "
-                f"{', '.join(sorted(ROLES))}.",
-                param=f"messages[{index}].role",
-            )
-        role = "system" if message["role"] == "developer" else message["role"]
-        messages.append({"role": role, "content": _text_of(message, index)})
-    return messages
-
-
-def _number(body: dict[str, Any], name: str, low: float, high: float, default: float) -> float:
-    value = body.get(name)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise bad_request(f"Invalid '{name}': expected a number from {low} to {high}.", param=name)
-    return float(value)
-
-
-def _params(body: dict[str, Any]) -> GenerationParams:
-    max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
-    if max_tokens is not None and (
-        isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1
-    ):
-        raise bad_request("Invalid 'max_tokens': expected an integer >= 1.", param="max_tokens")
-    stop = body.get("stop")
-    stops = [stop] if isinstance(stop, str) else stop or []
-    if not isinstance(stops, list) or len(stops) > 4 or not all(isinstance(s, str) for s in stops):
-        raise bad_request("Invalid 'stop': a string or up to 4 strings.", param="stop")
-    seed = body.get("seed")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise bad_request("Invalid 'seed': expected an integer.", param="seed")
-    return GenerationParams(
-        max_tokens=max_tokens,
-        temperature=_number(body, "temperature", 0.0, 2.0, 1.0),
-        top_p=_number(body, "top_p", 0.0, 1.0, 1.0),
-        stop=[s for s in stops if s],
-        seed=seed,
-    )
-
-
-def _check_request(body: dict[str, Any]) -> None:
-    for key in body:
-        if key in ("tools", "tool_choice", "functions", "function_call", "response_format"):
-            if body[key] not in (None, [], "none"):
-                raise bad_request(f"'{key}' is not supported by the local server.", param=key)
-        elif key not in HANDLED and key not in IGNORED:
-            raise bad_request(f"Unrecognized request argument supplied: {key}", param=key)
-    if body.get("n") not in (None, 1):
-        raise bad_request("The local server generates one choice: 'n' must be 1.", param="n")
-    if body.get("logprobs"):
-        raise bad_request("'logprobs' is not supported by the local server.", param="logprobs")
-
-
-def _resolve(ctx: ServerContext, model: str) -> tuple[Path, Path | None]:
+def _resolve(ctx: ServerContext, model: str) -> tuple[str, Path, Path | None]:
     if model in ctx.registry.names():
-        return ctx.registry.resolve(model), None
+        return model, ctx.registry.resolve(model), None
     row = ctx.store.get_model(model)
     if row is None:
         raise model_not_found(model)
-    return ctx.registry.resolve(str(row["base"])), Path(row["adapter_dir"])
+    base = str(row["base"])
+    return base, ctx.registry.resolve(base), Path(row["adapter_dir"])
+
+
+def _api_error(exc: InferenceError | BaseModelError) -> ApiError:
+    status = getattr(exc, "status", 400)
+    kind = "server_error" if status >= 500 else "invalid_request_error"
+    return ApiError(status, exc.message, type=kind, code=exc.code)
 
 
 def _produce(
-    items: Iterator[str | Usage], loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[object]
+    items: Iterator[Item], loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[object]
 ) -> None:
-    """Runs in a thread: pushes the engine's items (or its exception) into the asyncio queue."""
+    """Runs in a thread: pushes the driver's items (or its exception) into the asyncio queue."""
     try:
         for item in items:
             loop.call_soon_threadsafe(queue.put_nowait, item)
@@ -146,41 +88,105 @@ def _produce(
         loop.call_soon_threadsafe(queue.put_nowait, _END)
 
 
-async def _items(
-    ctx: ServerContext,
-    model_dir: Path,
-    adapter_dir: Path | None,
-    messages: list[dict[str, Any]],
-    params: GenerationParams,
-    cancel: threading.Event,
-) -> AsyncIterator[str | Usage]:
+async def _items(ctx: ServerContext, job: ChatJob, cancel: threading.Event) -> AsyncIterator[Item]:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[object] = asyncio.Queue()
-    stream = ctx.inference.stream_chat(model_dir, adapter_dir, messages, params, cancel)
-    worker = threading.Thread(target=_produce, args=(stream, loop, queue), daemon=True)
+    items = ctx.inference.chat(job, cancel)
+    worker = threading.Thread(target=_produce, args=(items, loop, queue), daemon=True)
     worker.start()
     try:
         while True:
             item = await queue.get()
             if item is _END:
                 return
-            if isinstance(item, InferenceError | BaseModelError):  # the request cannot be served
-                raise bad_request(item.message, code=item.code)
+            if isinstance(item, InferenceError | BaseModelError):
+                raise _api_error(item)
             if isinstance(item, BaseException):
                 raise item
-            assert isinstance(item, str | Usage)
+            assert isinstance(item, Piece | Finish | Usage)
             yield item
     finally:
         cancel.set()
 
 
-def _chunk(base: dict[str, Any], delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
-    choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-    return base | {"choices": [choice]}
+async def _watch_disconnect(request: Request, cancel: threading.Event) -> None:
+    """Sets `cancel` when the client goes away (its body has been read already)."""
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            if not cancel.is_set():
+                log.info("chat client disconnected: generation stopped")
+            cancel.set()
+            return
 
 
-def _sse(payload: dict[str, Any]) -> bytes:
-    return b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
+def _params(ctx: ServerContext, body: ChatBody, base: str, model_dir: Path) -> GenerationParams:
+    defaults = defaults_for(base, model_dir, ctx.settings.sampling)
+    assert defaults.temperature is not None and defaults.top_p is not None
+    max_tokens = body.max_tokens if body.max_tokens is not None else ctx.settings.max_tokens_default
+    return GenerationParams(
+        max_tokens=max_tokens,
+        temperature=body.temperature if body.temperature is not None else defaults.temperature,
+        top_p=body.top_p if body.top_p is not None else defaults.top_p,
+        stop=body.stop,
+        seed=body.seed,
+        n=body.n,
+        logprobs=body.logprobs,
+        top_logprobs=body.top_logprobs,
+    )
+
+
+async def create_chat_completion(request: Request) -> Response:
+    ctx = context(request)
+    body = api_chat_params.parse(await json_object(request))
+    try:  # the first use of the bundled model converts it: keep that off the event loop
+        base, model_dir, adapter_dir = await anyio.to_thread.run_sync(_resolve, ctx, body.model)
+    except ApiError:
+        raise
+    except Exception as exc:  # the registry could not prepare the base model
+        raise api_chat_params.model_error(str(getattr(exc, "message", exc))) from None
+    job = ChatJob(
+        model=body.model,
+        base=base,
+        model_dir=model_dir,
+        adapter_dir=adapter_dir,
+        messages=body.messages,
+        params=_params(ctx, body, base, model_dir),
+        tools=body.tools,
+    )
+    cancel = threading.Event()
+    watcher = asyncio.create_task(_watch_disconnect(request, cancel))
+    items = _items(ctx, job, cancel)
+    head = {
+        "id": ids.completion_id(),
+        "object": "chat.completion.chunk" if body.stream else "chat.completion",
+        "created": int(time.time()),
+        "model": body.model,
+    }
+    streaming = False
+    try:
+        # Pull the first item before answering, so errors before any text get their status.
+        first = await anext(items, None)
+        if not body.stream:
+            return ok(await _complete(head, body, first, items))
+        streaming = True  # from here the stream owns the watcher
+        return StreamingResponse(
+            _stream(head, body, first, items, cancel, watcher), media_type="text/event-stream"
+        )
+    finally:
+        if not streaming:
+            watcher.cancel()
+
+
+def _logprob_json(entry: TokenLogprob) -> dict[str, Any]:
+    return {
+        "token": entry.token,
+        "logprob": entry.logprob,
+        "bytes": entry.bytes,
+        "top_logprobs": [
+            {"token": top.token, "logprob": top.logprob, "bytes": top.bytes} for top in entry.top
+        ],
+    }
 
 
 def _usage(usage: Usage | None) -> dict[str, int]:
@@ -193,84 +199,99 @@ def _usage(usage: Usage | None) -> dict[str, int]:
     }
 
 
-async def create_chat_completion(request: Request) -> Response:
-    ctx = context(request)
-    body = await json_object(request)
-    _check_request(body)
-    model = require_str(body, "model")
-    messages = _messages(body)
-    params = _params(body)
-    stream = bool(body.get("stream"))
-    options = body.get("stream_options") or {}
-    if not isinstance(options, dict):
-        raise bad_request("Invalid 'stream_options': expected an object.", param="stream_options")
-    include_usage = stream and bool(options.get("include_usage"))
-    try:  # the first use of the bundled model converts it: keep that off the event loop
-        model_dir, adapter_dir = await anyio.to_thread.run_sync(_resolve, ctx, model)
-    except ApiError:
-        raise
-    except Exception as exc:  # the registry could not prepare the base model
-        message = str(getattr(exc, "message", exc))
-        raise ApiError(400, message, param="model", code="model_not_available") from None
-    cancel = threading.Event()
-    items = _items(ctx, model_dir, adapter_dir, messages, params, cancel)
-    base = {
-        "id": ids.completion_id(),
-        "object": "chat.completion.chunk" if stream else "chat.completion",
-        "created": int(time.time()),
-        "model": model,
-    }
-    # Pull the first item before answering, so engine errors still become a 400.
-    first = await anext(items, None)
-    if not stream:
-        return ok(await _complete(base, first, items))
-    return StreamingResponse(
-        _stream(base, first, items, include_usage, cancel), media_type="text/event-stream"
-    )
+def _message(body: ChatBody, text: str) -> tuple[dict[str, Any], bool]:
+    """The assistant message for a choice's text, and whether it calls tools."""
+    content: str | None = text
+    message: dict[str, Any] = {"role": "assistant"}
+    called = False
+    if body.parse_tools and body.tools:
+        names = {tool["function"]["name"] for tool in body.tools}
+        content, calls = parse_tool_calls(text, names)
+        if calls:
+            message["tool_calls"] = [call.as_openai() for call in calls]
+            called = True
+    message |= {"content": content, "refusal": None}
+    return message, called
 
 
 async def _complete(
-    base: dict[str, Any], first: str | Usage | None, items: AsyncIterator[str | Usage]
+    head: dict[str, Any], body: ChatBody, first: Item | None, items: AsyncIterator[Item]
 ) -> dict[str, Any]:
-    pieces: list[str] = []
+    choices = {index: _Choice() for index in range(body.n)}
     usage: Usage | None = None
     item = first
     while item is not None:
         if isinstance(item, Usage):
             usage = item
+        elif isinstance(item, Finish):
+            choices[item.index].finish = item.reason
         else:
-            pieces.append(item)
+            choice = choices[item.index]
+            choice.pieces.append(item.text)
+            choice.logprobs.extend(_logprob_json(entry) for entry in item.logprobs)
         item = await anext(items, None)
-    message = {"role": "assistant", "content": "".join(pieces), "refusal": None}
-    choice = {
-        "index": 0,
-        "message": message,
-        "logprobs": None,
-        "finish_reason": usage.finish_reason if usage else "stop",
-    }
-    return base | {"choices": [choice], "usage": _usage(usage)}
+    out: list[dict[str, Any]] = []
+    for index, choice in choices.items():
+        message, called = _message(body, "".join(choice.pieces))
+        out.append(
+            {
+                "index": index,
+                "message": message,
+                "logprobs": {"content": choice.logprobs, "refusal": None}
+                if body.logprobs
+                else None,
+                "finish_reason": "tool_calls" if called else choice.finish,
+            }
+        )
+    return head | {"choices": out, "usage": _usage(usage)}
+
+
+def _sse(payload: dict[str, Any]) -> bytes:
+    return b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
+
+
+def _chunk(
+    head: dict[str, Any],
+    index: int,
+    delta: dict[str, Any],
+    finish: str | None = None,
+    logprobs: list[dict[str, Any]] | None = None,
+) -> bytes:
+    lp = {"content": logprobs, "refusal": None} if logprobs is not None else None
+    choice = {"index": index, "delta": delta, "logprobs": lp, "finish_reason": finish}
+    return _sse(head | {"choices": [choice]})
 
 
 async def _stream(
     base: dict[str, Any],
-    first: str | Usage | None,
-    items: AsyncIterator[str | Usage],
-    include_usage: bool,
+    body: ChatBody,
+    first: Item | None,
+    items: AsyncIterator[Item],
     cancel: threading.Event,
+    watcher: asyncio.Task[None],
 ) -> AsyncIterator[bytes]:
-    head = base | {"usage": None} if include_usage else base
+    head = base | {"usage": None} if body.include_usage else base
+    buffered = {index: _Choice() for index in range(body.n)}  # text held for tool parsing
     usage: Usage | None = None
     try:
-        yield _sse(_chunk(head, {"role": "assistant", "content": ""}, None))
+        for index in range(body.n):
+            yield _chunk(head, index, {"role": "assistant", "content": ""})
         item = first
         while item is not None:
             if isinstance(item, Usage):
                 usage = item
-            elif item:
-                yield _sse(_chunk(head, {"content": item}, None))
+            elif isinstance(item, Piece):
+                logprobs = [_logprob_json(e) for e in item.logprobs] if body.logprobs else None
+                if body.parse_tools:
+                    buffered[item.index].pieces.append(item.text)
+                    buffered[item.index].logprobs.extend(logprobs or [])
+                elif item.text or logprobs:
+                    yield _chunk(head, item.index, {"content": item.text}, None, logprobs)
+            else:
+                for chunk in _finish_chunks(head, body, item, buffered[item.index]):
+                    yield chunk
             item = await anext(items, None)
-        yield _sse(_chunk(head, {}, usage.finish_reason if usage else "stop"))
-        if include_usage:
+        if body.include_usage:
             yield _sse(base | {"choices": [], "usage": _usage(usage)})
         yield DONE
     except ApiError as exc:  # headers are sent: report in-band, as OpenAI does
@@ -278,6 +299,23 @@ async def _stream(
         yield DONE
     finally:
         cancel.set()
+        watcher.cancel()
+
+
+def _finish_chunks(
+    head: dict[str, Any], body: ChatBody, finish: Finish, held: _Choice
+) -> Iterator[bytes]:
+    reason: str = finish.reason
+    if body.parse_tools:
+        message, called = _message(body, "".join(held.pieces))
+        logprobs = held.logprobs if body.logprobs else None
+        if message["content"] or logprobs:
+            yield _chunk(head, finish.index, {"content": message["content"] or ""}, None, logprobs)
+        if called:
+            calls = [call | {"index": i} for i, call in enumerate(message["tool_calls"])]
+            yield _chunk(head, finish.index, {"tool_calls": calls})
+            reason = "tool_calls"
+    yield _chunk(head, finish.index, {}, reason)
 
 
 def routes() -> list[Route]:

@@ -4,8 +4,9 @@
   `SpawnTrainingDriver`, runs `run_training` in a `multiprocessing` spawn child; the child writes
   its events and checkpoints to SQLite through its own connection, so progress survives any client
   disconnecting. An `accelerate launch` driver would start that same child under FSDP/DeepSpeed.
-* `InferenceDriver` streams a chat completion. The default wraps the in-process transformers
-  engine; a vLLM/SGLang driver would load the adapter at runtime and proxy the stream.
+* `InferenceDriver` answers a chat completion. The default is the in-process transformers
+  engine (`tui.local.inference.engine`); `tui.local.inference.vllm.VllmDriver` loads each adapter
+  into an external vLLM server at run time and relays its stream.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.connection
 import os
-import signal
 import threading
 import time
 import traceback
@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from tui.local.inference.engine import GenerationParams, Usage
+from tui.local.child_process import prepare_trainer_child
+from tui.local.inference.types import ChatJob, Item
 from tui.local.training.interface import StopKind, TrainingOutcome, TrainingRequest
 
 
@@ -54,17 +55,12 @@ class TrainingDriver(Protocol):
 
 
 class InferenceDriver(Protocol):
-    """`InferenceEngine` (transformers, in-process) satisfies this as it is."""
+    """Answers chat completions. `InferenceEngine` (transformers, in-process) and `VllmDriver`
+    (proxy to an external vLLM server) satisfy this."""
 
-    def stream_chat(
-        self,
-        model_dir: Path,
-        adapter_dir: Path | None,
-        messages: list[dict[str, Any]],
-        params: GenerationParams,
-        cancel: threading.Event | None = None,
-    ) -> Iterator[str | Usage]:
-        """Text pieces, then one `Usage`; errors as `InferenceError` before any text."""
+    def chat(self, job: ChatJob, cancel: threading.Event | None = None) -> Iterator[Item]:
+        """`Piece`s and one `Finish` per choice, then one `Usage`; errors as `InferenceError`
+        (before any text where it can be told then)."""
         ...
 
     def unload_adapter(self, adapter_dir: Path) -> None: ...
@@ -121,8 +117,9 @@ def _child_main(
 ) -> None:
     from tui.local.training.interface import TrainingError, run_training
 
-    # Ctrl-C in the terminal reaches the whole process group; the server decides for the child.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # SIGINT/SIGTERM to the whole process group (Ctrl-C, systemd, docker stop) leave the child
+    # running so the server's graceful save runs; the child exits if the server dies.
+    prepare_trainer_child(os.getppid())
     try:
         sink = _ChildSink(db_path, request, cancel, pause)
         outcome = run_training(request, sink)
@@ -201,9 +198,7 @@ class _SpawnedRun:
             self._recv.poll(min(0.1, remaining))
 
     def kill(self) -> None:
-        if self._process.is_alive():
-            self._process.terminate()
-            self._process.join(1.0)
+        # The child ignores SIGTERM (see child_process), so SIGKILL it.
         if self._process.is_alive():
             self._process.kill()
             self._process.join(1.0)

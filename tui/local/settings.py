@@ -8,7 +8,8 @@
   files/<file-id>    uploaded bytes and result CSVs, stored by id (names are only echoed)
   files/.uploads/    parts of pending Uploads API uploads
   jobs/<ftjob-id>/   the trainer's working dir: checkpoints, pause state, final adapter
-  models/            base models prepared by the registry (the converted bundled model)
+  models/            base models prepared by the registry (converted GGUF files, chat-template
+                     views); Hub models live in the Hugging Face cache ($HF_HOME/hub)
 """
 
 from __future__ import annotations
@@ -16,12 +17,18 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui.local.ids import api_key as new_api_key
+from tui.local.model_sources import ModelSpec
+
+if TYPE_CHECKING:
+    from tui.local.inference.defaults import Sampling
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 DEFAULT_MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+DEFAULT_MAX_TOKENS = 2048
 KEY_FILE = "api_key"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -30,10 +37,17 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 class ServerSettings:
     data_dir: Path
     api_key: str
-    extra_models: dict[str, Path] = field(default_factory=dict)
+    extra_models: dict[str, Path] = field(default_factory=dict)  # NAME -> folder or .gguf file
+    # `--model SPEC` and `--chat-template NAME=FILE` (see tui/local/model_sources.py)
+    models: tuple[ModelSpec, ...] = ()
+    chat_templates: dict[str, Path] = field(default_factory=dict)
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     # Seconds the trainer gets to stop on its own before it is killed.
     stop_grace_s: float = 3.0
+    # Chat: the answer length of requests without max_tokens, and sampling defaults per base
+    # model (`--sampling`); see tui/local/inference/defaults.py.
+    max_tokens_default: int = DEFAULT_MAX_TOKENS
+    sampling: dict[str, Sampling] = field(default_factory=dict)
 
     @property
     def db_path(self) -> Path:
@@ -71,19 +85,6 @@ def load_or_create_api_key(data_dir: Path) -> tuple[str, bool]:
         handle.write(key + "\n")
     os.chmod(path, 0o600)
     return key, True
-
-
-def parse_model_option(value: str) -> tuple[str, Path]:
-    """`NAME=DIR` from `--model`; raises ValueError with a message for the user."""
-    name, sep, directory = value.partition("=")
-    name = name.strip()
-    if not sep or not name or not directory.strip():
-        raise ValueError(f"--model expects NAME=DIR, got {value!r}")
-    if name.startswith("ft:"):
-        raise ValueError(
-            f"--model name {name!r} must not start with 'ft:' (reserved for fine-tunes)"
-        )
-    return name, Path(directory.strip()).expanduser()
 
 
 def is_loopback(host: str) -> bool:

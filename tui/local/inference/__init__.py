@@ -1,10 +1,27 @@
 """Chat inference for local base models and their LoRA fine-tunes."""
 
-from tui.local.inference.engine import (
+from tui.local.inference.engine import InferenceEngine
+from tui.local.inference.types import (
+    ChatJob,
+    Finish,
     GenerationParams,
-    InferenceEngine,
     InferenceError,
+    Item,
+    Piece,
+    TokenLogprob,
+    TopLogprob,
     Usage,
 )
 
-__all__ = ["GenerationParams", "InferenceEngine", "InferenceError", "Usage"]
+__all__ = [
+    "ChatJob",
+    "Finish",
+    "GenerationParams",
+    "InferenceEngine",
+    "InferenceError",
+    "Item",
+    "Piece",
+    "TokenLogprob",
+    "TopLogprob",
+    "Usage",
+]

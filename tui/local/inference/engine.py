@@ -1,56 +1,50 @@
-"""The inference engine behind `/v1/chat/completions` of the local server.
+"""The in-process transformers inference engine behind the local server's chat completions.
 
-Sync API for a server thread. `stream_chat` yields text deltas, then exactly one `Usage` (which
-carries `finish_reason`: "stop" on end-of-turn/EOS/stop string/cancel, "length" on the token
-limit), then ends. Errors (unknown model, bad messages, prompt too long) are raised as
-`InferenceError` from the first `next()`, before any text, so a server can still answer 400.
+`chat(job, cancel)` yields the items described in `types` (text pieces per choice, a `Finish`
+per choice, one `Usage`); `stream_chat` is the single-choice form (text, then `Usage`). Errors
+(unknown model, bad messages, prompt too long, broken weights) arrive as `InferenceError` before
+any text, so a server can still answer with an error status.
 
-One base model per `model_dir` stays loaded (LRU of `max_models`); each adapter is loaded once
-under a name and selected per request. Adapter selection is global model state, so generation is
-serialised by a lock that a stream holds until it is exhausted or closed: close abandoned
-generators (`gen.close()`), as a `for` loop that breaks does.
+One worker thread owns the models: it loads each base model once (LRU of `max_models`) and each
+LoRA adapter once under a name, and runs `generation.run_batch`. Concurrent requests for the same
+base model, adapter and sampling settings are collected (requests that arrive within
+`batch_window_s` of each other, and everything that queued up while a batch ran) and run as one
+padded `generate` of at most `max_batch_rows` rows; a seeded sampled request runs alone, so its
+seed reproduces its answer. Each request leaves the batch as soon as its own choices end.
+
+Setting a request's `cancel` event (the server does when its client disconnects), or closing
+its iterator, ends its choices at the next token; a request still queued never starts.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import queue
 import threading
+import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from tui.local.inference.generation import Request, run_batch
+from tui.local.inference.types import (
+    ChatJob,
+    Finish,
+    GenerationParams,
+    InferenceError,
+    Item,
+    Piece,
+    Usage,
+)
 
-@dataclass(frozen=True)
-class GenerationParams:
-    max_tokens: int | None
-    temperature: float
-    top_p: float
-    stop: list[str]
-    seed: int | None
+__all__ = ["GenerationParams", "InferenceEngine", "InferenceError", "Usage"]
 
-
-@dataclass
-class Usage:
-    prompt_tokens: int
-    completion_tokens: int
-    finish_reason: Literal["stop", "length"] = "stop"
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
-
-class InferenceError(Exception):
-    """A request the engine cannot serve; `code` follows OpenAI's error codes where one fits."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+log = logging.getLogger("ft_tui.inference")
 
 
 @dataclass
@@ -63,12 +57,58 @@ class _Loaded:
     adapters: dict[Path, str] = field(default_factory=dict)  # adapter dir -> adapter name
 
 
+@dataclass
+class _Queued:
+    job: ChatJob
+    request: Request
+    key: tuple[object, ...]
+
+
 class InferenceEngine:
-    def __init__(self, max_models: int = 2) -> None:
+    def __init__(
+        self, max_models: int = 2, *, batch_window_s: float = 0.005, max_batch_rows: int = 16
+    ) -> None:
         self._max_models = max(1, max_models)
+        self._window = max(0.0, batch_window_s)
+        self._max_rows = max(1, max_batch_rows)
         self._models: OrderedDict[Path, _Loaded] = OrderedDict()
-        # A plain Lock (not RLock): a stream may be advanced from different threads.
-        self._lock = threading.Lock()
+        self._model_lock = threading.Lock()  # held by the worker while it uses the models
+        self._waiting: list[_Queued] = []
+        self._arrived = threading.Condition()
+        self._worker: threading.Thread | None = None
+
+    # -- public API ----------------------------------------------------------------------------
+
+    def chat(self, job: ChatJob, cancel: threading.Event | None = None) -> Iterator[Item]:
+        cancel = cancel if cancel is not None else threading.Event()
+        out: queue.SimpleQueue[Item | InferenceError] = queue.SimpleQueue()
+        params = job.params
+        if params.max_tokens is not None and params.max_tokens < 1:
+            raise InferenceError("invalid_value", "max_tokens must be at least 1")
+        if not job.messages:
+            raise InferenceError("invalid_value", "messages must not be empty")
+        request = Request(
+            prompt=[], params=params, limit=0, emit=out.put, cancel=cancel, model=job.model
+        )
+        sampled_alone = params.seed is not None and params.temperature > 0
+        key: tuple[object, ...] = (
+            job.model_dir.resolve(),
+            job.adapter_dir.resolve() if job.adapter_dir else None,
+            params.temperature if params.temperature > 0 else 0.0,
+            params.top_p if params.temperature > 0 else 1.0,
+            object() if sampled_alone else None,
+        )
+        self._submit(_Queued(job, request, key))
+        try:
+            while True:
+                item = out.get()
+                if isinstance(item, InferenceError):
+                    raise item
+                yield item
+                if isinstance(item, Usage):
+                    return
+        finally:
+            cancel.set()  # an abandoned iterator stops its generation
 
     def stream_chat(
         self,
@@ -78,27 +118,25 @@ class InferenceEngine:
         params: GenerationParams,
         cancel: threading.Event | None = None,
     ) -> Iterator[str | Usage]:
-        with self._lock:
-            loaded = self._load(model_dir)
-            prompt = self._prompt_ids(loaded, messages)
-            limit = loaded.context_length - len(prompt)
-            if limit <= 0:
-                raise InferenceError(
-                    "context_length_exceeded",
-                    f"the prompt has {len(prompt)} tokens; this model's context is "
-                    f"{loaded.context_length} tokens",
-                )
-            if params.max_tokens is not None:
-                if params.max_tokens < 1:
-                    raise InferenceError("invalid_value", "max_tokens must be at least 1")
-                limit = min(limit, params.max_tokens)
-            with self._adapter_selected(loaded, adapter_dir):
-                yield from _decode(loaded, prompt, limit, params, cancel)
+        """One choice as plain text deltas, then its `Usage`."""
+        job = ChatJob(
+            model=str(model_dir),
+            base=str(model_dir),
+            model_dir=model_dir,
+            adapter_dir=adapter_dir,
+            messages=messages,
+            params=params,
+        )
+        for item in self.chat(job, cancel):
+            if isinstance(item, Piece) and item.text:
+                yield item.text
+            elif isinstance(item, Usage):
+                yield item
 
     def unload_adapter(self, adapter_dir: Path) -> None:
         """Forget an adapter (its model was deleted); a later request for it loads it again."""
         key = adapter_dir.resolve()
-        with self._lock:
+        with self._model_lock:
             for model_dir, loaded in list(self._models.items()):
                 name = loaded.adapters.pop(key, None)
                 if name is None:
@@ -111,8 +149,100 @@ class InferenceEngine:
                     del self._models[model_dir]
 
     def loaded_models(self) -> list[Path]:
-        with self._lock:
+        with self._model_lock:
             return list(self._models)
+
+    # -- the worker ------------------------------------------------------------------------------
+
+    def _submit(self, queued: _Queued) -> None:
+        with self._arrived:
+            self._waiting.append(queued)
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(
+                    target=self._work, name="ft-tui-inference", daemon=True
+                )
+                self._worker.start()
+            self._arrived.notify()
+
+    def _work(self) -> None:
+        while True:
+            with self._arrived:
+                while not self._waiting:
+                    self._arrived.wait()
+            if self._window:
+                time.sleep(self._window)  # let requests sent together join this batch
+            batch = self._take_batch()
+            with self._model_lock:
+                try:
+                    self._run(batch)
+                except Exception:  # never let the worker die; requests get a clean error
+                    log.exception("inference batch failed")
+                    failure = InferenceError(
+                        "server_error",
+                        "The local model failed while generating; details are in the server log.",
+                        status=500,
+                    )
+                    for queued in batch:
+                        queued.request.emit(failure)
+
+    def _take_batch(self) -> list[_Queued]:
+        with self._arrived:
+            first = self._waiting.pop(0)
+            batch, rest, rows = [first], [], first.job.params.n
+            for queued in self._waiting:
+                n = queued.job.params.n
+                if queued.key == first.key and rows + n <= self._max_rows:
+                    batch.append(queued)
+                    rows += n
+                else:
+                    rest.append(queued)
+            self._waiting[:] = rest
+        return batch
+
+    def _run(self, batch: list[_Queued]) -> None:
+        first = batch[0].job
+        try:
+            loaded = self._load(first.model_dir)
+        except InferenceError as exc:
+            for queued in batch:
+                queued.request.emit(exc)
+            return
+        ready: list[Request] = []
+        for queued in batch:
+            request = queued.request
+            if request.cancel.is_set():  # the client left while it waited
+                for index in range(request.params.n):
+                    request.emit(Finish(index, "stop"))
+                request.emit(Usage(prompt_tokens=0, completion_tokens=0))
+                continue
+            try:
+                self._prepare(loaded, queued.job, request)
+            except InferenceError as exc:
+                request.emit(exc)
+                continue
+            ready.append(request)
+        if not ready:
+            return
+        try:
+            with self._adapter_selected(loaded, first.adapter_dir):
+                run_batch(loaded.model, loaded.tokenizer, loaded.device, loaded.end_ids, ready)
+        except InferenceError as exc:
+            for request in ready:
+                request.emit(exc)
+
+    def _prepare(self, loaded: _Loaded, job: ChatJob, request: Request) -> None:
+        request.prompt = self._prompt_ids(loaded, job.messages, job.tools)
+        room = loaded.context_length - len(request.prompt)
+        if room <= 0:
+            raise InferenceError(
+                "context_length_exceeded",
+                f"the prompt has {len(request.prompt)} tokens; this model's context is "
+                f"{loaded.context_length} tokens",
+            )
+        max_tokens = job.params.max_tokens
+        request.limit = room if max_tokens is None else min(room, max_tokens)
+
+    # -- models and adapters (worker thread only) ------------------------------------------------
 
     def _load(self, model_dir: Path) -> _Loaded:
         from tui.local.training.device import DeviceError, pick_device
@@ -150,14 +280,17 @@ class InferenceEngine:
             self._models.popitem(last=False)
         return loaded
 
-    def _prompt_ids(self, loaded: _Loaded, messages: list[dict[str, Any]]) -> list[int]:
+    def _prompt_ids(
+        self,
+        loaded: _Loaded,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]] | None,
+    ) -> list[int]:
         from tui.local.training.chat_messages import render, template_message
 
-        if not messages:
-            raise InferenceError("invalid_value", "messages must not be empty")
         try:
             clean = [template_message(m) for m in messages]
-            text = render(loaded.tokenizer, clean, tools=None, add_generation_prompt=True)
+            text = render(loaded.tokenizer, clean, tools=tools, add_generation_prompt=True)
         except Exception as exc:  # template errors are user input errors here
             raise InferenceError("invalid_value", f"cannot format the messages: {exc}") from exc
         ids: list[int] = loaded.tokenizer(text, add_special_tokens=False)["input_ids"]
@@ -199,55 +332,3 @@ class InferenceEngine:
         loaded.model.eval()
         loaded.adapters[key] = name
         return name
-
-
-def _decode(
-    loaded: _Loaded,
-    prompt: list[int],
-    limit: int,
-    params: GenerationParams,
-    cancel: threading.Event | None,
-) -> Iterator[str | Usage]:
-    import torch
-
-    from tui.local.inference.sampling import StopMatcher, next_token
-
-    generator = torch.Generator(device=loaded.device)
-    if params.seed is None:
-        generator.seed()
-    else:
-        generator.manual_seed(params.seed)
-    input_ids = torch.tensor([prompt], device=loaded.device)
-    attention = torch.ones_like(input_ids)
-    past: Any = None
-    produced: list[int] = []
-    matcher = StopMatcher(params.stop)
-    finish: Literal["stop", "length"] = "length"
-    with torch.inference_mode():
-        for _ in range(limit):
-            if cancel is not None and cancel.is_set():
-                finish = "stop"
-                break
-            out = loaded.model(
-                input_ids=input_ids, attention_mask=attention, past_key_values=past, use_cache=True
-            )
-            past = out.past_key_values
-            token = next_token(out.logits[0, -1], params.temperature, params.top_p, generator)
-            produced.append(token)
-            if token in loaded.end_ids:
-                finish = "stop"
-                break
-            text = loaded.tokenizer.decode(produced, skip_special_tokens=True)
-            delta, stopped = matcher.feed(text)
-            if delta:
-                yield delta
-            if stopped:
-                finish = "stop"
-                break
-            input_ids = torch.tensor([[token]], device=loaded.device)
-            attention = torch.cat([attention, attention.new_ones((1, 1))], dim=1)
-    if not matcher.stopped:
-        rest = matcher.flush()
-        if rest:
-            yield rest
-    yield Usage(prompt_tokens=len(prompt), completion_tokens=len(produced), finish_reason=finish)

@@ -1,25 +1,6 @@
-"""Token choice (greedy / temperature / nucleus) and stop-string matching for streaming."""
+"""Stop-string matching for streamed text (sampling itself is transformers' `generate`)."""
 
 from __future__ import annotations
-
-from typing import Any
-
-
-def next_token(logits: Any, temperature: float, top_p: float, generator: Any) -> int:
-    """Greedy when temperature <= 0, else sample from the top-p nucleus of softmax(logits / T)."""
-    import torch
-
-    logits = logits.float()
-    if temperature <= 0:
-        return int(torch.argmax(logits).item())
-    probs = torch.softmax(logits / temperature, dim=-1)
-    if 0 < top_p < 1:
-        sorted_probs, order = torch.sort(probs, descending=True)
-        before = torch.cumsum(sorted_probs, dim=-1) - sorted_probs
-        sorted_probs[before >= top_p] = 0.0  # keeps at least the most likely token
-        probs = torch.zeros_like(probs).scatter_(0, order, sorted_probs)
-    choice = torch.multinomial(probs / probs.sum(), 1, generator=generator)
-    return int(choice.item())
 
 
 class StopMatcher:
