@@ -190,3 +190,34 @@ def test_bad_input_is_refused_before_any_call(fake_openai: FakeOpenAI, tmp_path:
         _run(_spec(good, "nope=gpt-4o"), store)
     assert not [r for r in fake_openai.requests if r.path == "/chat/completions"]
     assert store.list_runs() == []
+
+
+def test_connections_passed_in_stay_open_for_their_owner(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    """The app hands its own connections to an eval; finishing the eval must not close them."""
+    from tui.services.connection import Connection, connection_for
+
+    fake_openai.chat.responder = oracle
+    data = write_jsonl(tmp_path / "held.jsonl", sentiment_rows(3))
+    shared: list[Connection] = []
+
+    def connect(profile: object) -> Connection:
+        shared.append(connection_for())
+        return shared[-1]
+
+    async def go() -> float:
+        backends = Backends(2, policy=FAST, connect=connect)
+        summary = await run_eval(
+            _spec(data, BASE), store=EvalStore(tmp_path / "e.sqlite"), backends=backends
+        )
+        await backends.aclose()
+        assert len(shared) == 1 and shared[0].health.state == "ok"
+        client = await shared[0].client()
+        reply = await client.chat.completions.create(model=BASE, messages=[
+            {"role": "user", "content": "Review 9: positive"}])  # fmt: skip
+        await shared[0].aclose()
+        assert reply.choices[0].message.content == "positive"
+        return summary.models[0].scores["exact"]
+
+    assert asyncio.run(go()) == 1.0

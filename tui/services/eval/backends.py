@@ -75,6 +75,9 @@ class Backends:
         self.concurrency = max(1, concurrency)
         self.policy = policy or RetryPolicy()
         self.timeout = timeout
+        # Connections made here are closed by `aclose()`; those from `connect` (e.g. the app's
+        # own, shared with its other screens) belong to the caller and stay open.
+        self._owns_connections = connect is None
         self._connect = connect or (lambda p: Connection(p, max_retries=0, timeout=self.timeout))
         self._profiles: dict[str | None, Profile] = {}
         self._connections: dict[str, Connection] = {}
@@ -148,6 +151,9 @@ class Backends:
         )
 
     async def aclose(self) -> None:
+        if not self._owns_connections:
+            self._connections.clear()
+            return
         for conn in self._connections.values():
             try:
                 await conn.aclose()
