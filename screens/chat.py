@@ -367,7 +367,14 @@ class ChatScreen(ModeScreen):
                     view.model,
                     settings.system_prompt,
                 )
-            await asyncio.to_thread(store.add_message, view.conversation_id, "user", text)
+            await asyncio.to_thread(
+                store.add_message,
+                view.conversation_id,
+                "user",
+                text,
+                None,
+                settings.system_prompt,  # what this turn was sent with (export keeps it there)
+            )
             await asyncio.to_thread(
                 store.add_message, view.conversation_id, "assistant", reply.text, reply.metrics
             )

@@ -19,7 +19,7 @@ from typing import Any
 from tui import config
 from tui.services.chat import ChatMessage, Role, TurnMetrics
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: each user message records the system prompt sent with that turn
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
     id INTEGER PRIMARY KEY,
@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(conversation_id, id);
 """
+_MIGRATE_2 = "ALTER TABLE messages ADD COLUMN system_prompt TEXT"
 
 
 class StoreError(Exception):
@@ -50,6 +51,7 @@ class StoredMessage:
     role: Role
     content: str
     metrics: TurnMetrics | None = None
+    system_prompt: str | None = None  # on user messages: the system prompt sent with the turn
 
     def as_chat(self) -> ChatMessage:
         return ChatMessage(self.role, self.content)
@@ -86,6 +88,29 @@ class Conversation:
         messages.extend({"role": m.role, "content": m.content} for m in self.messages)
         return {"messages": messages}
 
+    def sent_examples(self) -> list[dict[str, Any]]:
+        """What was actually sent, as chat-format examples: one per run of turns that shared a
+        system prompt, holding the request of the run's last turn and its reply. A conversation
+        whose system prompt never changed is one example; a prompt set after turn 1 does not
+        move to the start of turns sent without it."""
+        examples: list[dict[str, Any]] = []
+        sent: list[StoredMessage] = []
+        current: str | None = None
+        for message in self.messages:
+            if message.role == "user":
+                prompt = (
+                    message.system_prompt
+                    if message.system_prompt is not None
+                    else self.system_prompt
+                )
+                if current is not None and prompt != current and sent:
+                    examples.append(_example(current, sent))
+                current = prompt
+            sent.append(message)
+        if sent:
+            examples.append(_example(current or "", sent))
+        return examples
+
 
 def default_path() -> Path:
     return config.data_dir() / "conversations.sqlite3"
@@ -98,6 +123,9 @@ class ConversationStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as db:
                 db.executescript(_SCHEMA)
+                columns = {row[1] for row in db.execute("PRAGMA table_info(messages)")}
+                if "system_prompt" not in columns:
+                    db.execute(_MIGRATE_2)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"Cannot open the conversation store {self.path}: {exc}") from None
@@ -127,14 +155,17 @@ class ConversationStore:
         role: Role,
         content: str,
         metrics: TurnMetrics | None = None,
+        system_prompt: str | None = None,
     ) -> None:
+        """`system_prompt`: on a user message, the system prompt sent with that turn."""
         now = time.time()
         encoded = None if metrics is None else json.dumps(metrics.as_dict())
         with self._connect() as db:
             db.execute(
-                "INSERT INTO messages (conversation_id, role, content, metrics, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (conversation_id, role, content, encoded, now),
+                "INSERT INTO messages"
+                " (conversation_id, role, content, metrics, created_at, system_prompt)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (conversation_id, role, content, encoded, now, system_prompt),
             )
             title_row = db.execute(
                 "SELECT title FROM conversations WHERE id = ?", (conversation_id,)
@@ -175,7 +206,8 @@ class ConversationStore:
             if head is None:
                 raise StoreError(f"Conversation {conversation_id} does not exist")
             rows = db.execute(
-                "SELECT role, content, metrics FROM messages WHERE conversation_id = ? ORDER BY id",
+                "SELECT role, content, metrics, system_prompt FROM messages"
+                " WHERE conversation_id = ? ORDER BY id",
                 (conversation_id,),
             ).fetchall()
         messages = tuple(
@@ -183,30 +215,42 @@ class ConversationStore:
                 role=row[0],
                 content=row[1],
                 metrics=None if row[2] is None else TurnMetrics.from_dict(json.loads(row[2])),
+                system_prompt=row[3],
             )
             for row in rows
         )
         return Conversation(int(head[0]), head[1], head[2], head[3], messages)
 
     def export_jsonl(self, path: Path, conversation_ids: Iterable[int] | None = None) -> int:
-        """Write conversations as chat-format JSONL (one `{"messages": …}` per line); returns
-        how many were written. Without ids, every kept conversation, oldest first."""
+        """Write conversations as chat-format JSONL (`Conversation.sent_examples`: what was sent,
+        one `{"messages": …}` per line); returns how many conversations were written. Without
+        ids, every kept conversation, oldest first."""
         ids = (
             list(conversation_ids)
             if conversation_ids is not None
             else [s.id for s in reversed(self.recent(limit=1_000_000))]
         )
         lines = []
+        written = 0
         for conversation_id in ids:
             conversation = self.load(conversation_id)
             if conversation.messages:
-                lines.append(json.dumps(conversation.chat_format(), ensure_ascii=False))
+                written += 1
+                lines += [json.dumps(e, ensure_ascii=False) for e in conversation.sent_examples()]
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
         except OSError as exc:
             raise StoreError(f"Cannot write {path}: {exc.strerror or exc}") from None
-        return len(lines)
+        return written
+
+
+def _example(system_prompt: str, sent: Sequence[StoredMessage]) -> dict[str, Any]:
+    messages: list[dict[str, str]] = []
+    if system_prompt.strip():
+        messages.append({"role": "system", "content": system_prompt})
+    messages.extend({"role": m.role, "content": m.content} for m in sent)
+    return {"messages": messages}
 
 
 def _title_from(content: str) -> str:

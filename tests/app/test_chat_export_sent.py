@@ -1,0 +1,56 @@
+"""F8 exports what was sent at each turn: a system prompt set after turn 1 is not moved to the
+start of the turns sent without it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from textual.widgets import Input
+
+from screens.chat import ChatScreen
+from tests.app.helpers import wait_until
+from tests.fake_openai.fixture import fake_openai
+from tests.fake_openai.server import FakeOpenAI
+from tui.app import FtApp
+from tui.services.connection import connection_for
+from tui.services.conversations import ConversationStore
+from tui.widgets.prompt_input import PromptInput
+
+__all__ = ["fake_openai"]
+
+
+async def test_export_keeps_a_late_system_prompt_where_it_was_sent(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    app = FtApp(tmp_path, connection=connection_for())
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("3")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
+        chat = app.screen
+        assert isinstance(chat, ChatScreen)
+        await wait_until(pilot, lambda: bool(chat.left.model))
+        prompt = chat.query_one("#prompt", PromptInput)
+
+        async def send(text: str, turns: int) -> None:
+            await wait_until(pilot, lambda: not prompt.border_title)
+            prompt.focus()
+            prompt.insert(text)
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: len(chat.left.history) >= 2 * turns)
+            await wait_until(pilot, lambda: not prompt.border_title)
+
+        await send("first question", 1)
+        chat.query_one("#system-prompt", Input).value = "Answer in metres."
+        await send("second question", 2)
+        store = ConversationStore()
+        await wait_until(pilot, lambda: bool(store.recent()) and store.recent()[0].turns == 2)
+        await pilot.press("f8")
+        exports = store.path.parent / "exports"
+        await wait_until(pilot, lambda: exports.is_dir() and any(exports.iterdir()))
+        lines = next(exports.iterdir()).read_text(encoding="utf-8").splitlines()
+        examples = [json.loads(line)["messages"] for line in lines]
+        assert [m["role"] for m in examples[0]] == ["user", "assistant"]  # turn 1: no system
+        assert examples[0][0]["content"] == "first question"
+        assert examples[1][0] == {"role": "system", "content": "Answer in metres."}
+        assert [m["content"] for m in examples[1][1:4:2]] == ["first question", "second question"]
