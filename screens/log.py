@@ -20,7 +20,8 @@ class LogScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,f12", "dismiss", "Close", id="log.close")]
     DEFAULT_CSS = """
     LogScreen { align: center middle; }
-    LogScreen > #log-box { width: 95%; height: 90%; border: round $accent; }
+    LogScreen > #log-box { width: 95%; height: 90%; border: round $accent;
+                           scrollbar-gutter: stable; }
     """
 
     def __init__(self, buffer: LogBuffer) -> None:
@@ -30,7 +31,7 @@ class LogScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("Log (Esc closes)", classes="title")
-        yield RichLog(id="log-box", highlight=False, markup=False, wrap=True)
+        yield RichLog(id="log-box", highlight=False, markup=False, wrap=True, min_width=20)
         yield Footer()
 
     def on_mount(self) -> None:

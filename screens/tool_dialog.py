@@ -9,7 +9,10 @@ result once something was written, or None.
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from textual.app import ComposeResult
@@ -22,6 +25,18 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui.core.tools.errors import Cancelled, ToolError
 from tui.core.tools.progress import ProgressCallback
+
+log = logging.getLogger("ft-tui.tools")
+
+
+def _written(result: object) -> str:
+    """`wrote a.jsonl, b.jsonl (from src.csv)`: the paths a tool's result names."""
+    if not dataclasses.is_dataclass(result) or isinstance(result, type):
+        return "done"
+    values = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+    source = values.pop("source", None)
+    paths = [str(v) for v in values.values() if isinstance(v, Path)]
+    return f"wrote {', '.join(paths) or 'nothing'}" + (f" (from {source})" if source else "")
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -240,6 +255,9 @@ class ToolDialog(ModalScreen[R | None], Generic[R]):
     def _finished(self, outcome: tuple[R, list[str]]) -> None:
         self.running = False
         self.result, lines = outcome
+        log.info("%s: %s", self.TITLE_TEXT or type(self).__name__, _written(self.result))
+        for line in lines:
+            log.info("  %s", line)
         self._hide_progress()
         self.show_preview(lines)
         self.set_status("Done. Enter or Escape closes.")

@@ -14,6 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 
+QUIET_LOGGERS = ("httpx", "httpcore", "openai._base_client", "urllib3")
+
+
 @dataclass(frozen=True)
 class LogLine:
     created: float
@@ -73,4 +76,6 @@ def install(capacity: int = 2000) -> LogBuffer:
         root.removeHandler(handler)
     root.addHandler(buffer)
     root.setLevel(logging.INFO)
+    for noisy in QUIET_LOGGERS:  # one line per HTTP request would flood the log: debug only
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     return buffer
