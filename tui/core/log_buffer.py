@@ -13,7 +13,6 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-
 QUIET_LOGGERS = ("httpx", "httpcore", "openai._base_client", "urllib3")
 
 
