@@ -69,6 +69,7 @@ class DatasetsScreen(ModeScreen):
         Binding("t", "toggle_tree", "Tree", show=False, id="datasets.tree"),
         Binding("f5", "reload", "Reload", show=False, id="datasets.reload"),
         Binding("L", "launch_job", "Launch job", id="datasets.launch"),
+        Binding("E", "evaluate", "Evaluate", id="datasets.evaluate"),
         Binding("c", "convert", "Convert", show=False, id="datasets.convert"),
         Binding("s", "split", "Split", show=False, id="datasets.split"),
         Binding("x", "fix", "Fix", show=False, id="datasets.fix"),
@@ -364,6 +365,14 @@ class DatasetsScreen(ModeScreen):
             self.app.pending["new_job_file"] = str(path)  # type: ignore[attr-defined]
             await self.app.switch_mode("jobs")
             take_pending_form(self.app)  # a job view may be on top of the list: show the form
+
+    async def action_evaluate(self) -> None:
+        """Mode 5's new-run form, on this file (held-out rows: the models are picked there)."""
+        path = self._require_file()
+        if path is not None:
+            from screens.eval import open_eval_form
+
+            await open_eval_form(self.app, path.resolve(), [])
 
     def _open_tool(self, name: str) -> None:
         path = self._require_file()

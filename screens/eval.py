@@ -209,3 +209,12 @@ class EvalScreen(ModeScreen):
             title=f"Eval {verb}",
             timeout=8,
         )
+
+
+async def open_eval_form(app: Any, dataset: str | Path, models: list[str]) -> None:
+    """Switch to mode 5 with the new-run form pre-filled (the hand-off of the other modes)."""
+    app.pending[PENDING_FORM_KEY] = {"dataset": str(dataset), "models": list(models)}
+    await app.switch_mode("eval")
+    for screen in app.screen_stack:  # a run view may be on top of the list
+        if isinstance(screen, EvalScreen):
+            screen._take_pending()

@@ -45,7 +45,7 @@ log = logging.getLogger("ft-tui.files")
 PURPOSE_CHOICES: tuple[str | None, ...] = (None, *PURPOSES)
 RECHECK_SECONDS = 20.0
 FILES_ONLY = {"preview", "download", "upload", "purpose"}
-MODELS_ONLY = {"chat", "kind"}
+MODELS_ONLY = {"chat", "kind", "record_golden"}
 
 
 def _key(key: str, action: str, description: str, name: str, tooltip: str) -> Binding:
@@ -64,6 +64,7 @@ class FilesScreen(ModelsTabScreen):
         _key("p", "purpose", "Purpose", "purpose", "Show only files of the next purpose"),
         _key("c", "chat", "Chat", "chat", "Chat with the selected model (Enter)"),
         _key("k", "kind", "Kind", "kind", "All models, fine-tuned only, or base only"),
+        _key("g", "record_golden", "Golden set", "record_golden", "Record what a model answers"),
         _key("y", "copy_id", "Copy id", "copy_id", "Copy the selected id (OSC 52)"),
         _key("x", "delete", "Delete", "delete", "Delete the selected file or fine-tuned model"),
         Binding("delete", "delete", "", id="files.delete_key", show=False),
@@ -330,6 +331,11 @@ class FilesScreen(ModelsTabScreen):
         self.notify(f"Uploaded {path.name} as {uploaded.id}", title="Upload done", timeout=6)
 
     # -- both tabs ------------------------------------------------------------------------------
+
+    def action_record_golden(self) -> None:
+        from screens.eval_record import record_golden_for
+
+        record_golden_for(self, self.query_one(ModelsTable).selected_model)
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab

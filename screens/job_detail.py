@@ -79,6 +79,7 @@ class JobDetailScreen(ModeScreen):
         Binding("y", "copy_job_id", "Copy job id", id="job.copy_id"),
         Binding("m", "copy_model", "Copy model id", id="job.copy_model"),
         Binding("t", "chat", "Chat with model", id="job.chat"),
+        Binding("e", "evaluate", "Eval vs base", id="job.evaluate"),
         Binding("a", "toggle_accuracy", "Loss/accuracy", id="job.toggle_accuracy"),
         Binding("f5", "refresh", "Refresh", show=False, id="job.refresh"),
     ]
@@ -319,6 +320,21 @@ class JobDetailScreen(ModeScreen):
             return
         self.app.pending["chat_model"] = model  # type: ignore[attr-defined]
         self.app.switch_mode("chat")
+
+    @work(exclusive=True, group="job-eval", exit_on_error=False, description="Eval vs base")
+    async def action_evaluate(self) -> None:
+        """Mode 5's form: the fine-tune against its base model on the validation file (or a
+        held-out split of the training file when the job had none)."""
+        from screens.eval import open_eval_form
+        from tui.services.eval_sources import job_eval_source
+        from tui.services.jobs import JobsService
+
+        if self.job is None:
+            return
+        service = JobsService(self.app.connection)  # type: ignore[attr-defined]
+        source = await job_eval_source(service, self.job)
+        self.notify(f"Rows: {source.note}.", title="Eval vs base", timeout=8)
+        await open_eval_form(self.app, source.dataset, source.models)
 
     # -- result download -----------------------------------------------------------------------
 
