@@ -33,7 +33,7 @@ def model(shared_server: LocalServer) -> str:
     done = wait_for_status(client, job.id, {"succeeded", "failed", "cancelled"})
     assert done.status == "succeeded", done.error
     assert done.fine_tuned_model
-    return done.fine_tuned_model
+    return str(done.fine_tuned_model)
 
 
 def _env(tmp_path: Path, base_url: str, key: str) -> dict[str, str]:
