@@ -13,15 +13,12 @@ from textual.widgets import Static
 
 from screens.base import ModeScreen
 from screens.confirm import ConfirmScreen
+from tui.core.model_names import BASE, CHECKPOINT, FINE_TUNED, today_utc
 from tui.services.files import explain_error as explain
 from tui.services.model_inventory import (
-    BASE,
-    CHECKPOINT,
-    FINE_TUNED,
     ModelEntry,
     ModelInventory,
     ModelInventoryService,
-    today_utc,
 )
 from tui.widgets.models_table import ModelsTable, describe_model
 

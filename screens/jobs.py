@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from screens.base import ModeScreen, describe_error
-from tui.core.model_names import days_left
+from tui.core.model_names import days_left, shutdown_date_for, today_utc
 from tui.widgets.job_table import TERMINAL_STATUSES, JobRow, JobTable
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ class JobsScreen(ModeScreen):
             return
         connection.report_success()
         self._backoff = 0.0
-        today = date.today()
+        today = today_utc()
         rows = [JobRow.from_job(job, self._days_for(job, today)) for job in jobs]
         self.query_one(JobTable).set_jobs(rows)
         moving = any(row.status not in TERMINAL_STATUSES for row in rows)
@@ -159,11 +159,10 @@ class JobsScreen(ModeScreen):
 
     def _days_for(self, job: JobInfo, today: date) -> int | None:
         """Fine-tuned models live until their base model's shutdown date."""
-        for name in (job.fine_tuned_model, job.model):
-            shutdown = self._shutdown_dates.get(name) if name else None
-            if shutdown:
-                return days_left(shutdown, today)
-        return None
+        shutdown = shutdown_date_for(job.fine_tuned_model or job.model, self._shutdown_dates)
+        if shutdown is None and job.fine_tuned_model:
+            shutdown = shutdown_date_for(job.model, self._shutdown_dates)
+        return days_left(shutdown, today)
 
     # -- actions -------------------------------------------------------------------------------
 

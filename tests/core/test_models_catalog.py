@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui.core.models_catalog import base_model_name, resolve_model
+from tui.core.models_catalog import resolve_model
 from tui.core.pricing import price_table, training_cost_usd
 
 
@@ -36,13 +36,6 @@ def test_families_outside_the_table_get_their_encoding_but_no_price() -> None:
 def test_unknown_model_falls_back_to_o200k_and_says_so() -> None:
     info = resolve_model("my-llama")
     assert info.encoding == "o200k_base" and "unknown model" in info.note
-
-
-def test_base_model_of_fine_tuned_names() -> None:
-    assert base_model_name("ft:gpt-4.1-nano-2025-04-14:openai::BTz2REMH") == (
-        "gpt-4.1-nano-2025-04-14"
-    )
-    assert base_model_name("gpt-4o") == "gpt-4o"
 
 
 def test_price_table_is_dated_and_costs_follow_the_guide() -> None:

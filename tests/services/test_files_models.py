@@ -11,15 +11,8 @@ import openai
 import pytest
 
 from tests.fake_openai.server import FakeOpenAI
-from tui.services.model_inventory import (
-    BASE,
-    CHECKPOINT,
-    FINE_TUNED,
-    ModelInventoryService,
-    base_of,
-    kind_of,
-    parse_shutdown_date,
-)
+from tui.core.model_names import BASE, CHECKPOINT, FINE_TUNED
+from tui.services.model_inventory import ModelInventoryService
 
 
 @pytest.fixture
@@ -91,22 +84,6 @@ async def test_delete_removes_the_model(
     service = ModelInventoryService(client)
     assert await service.delete(model)
     assert (await service.load()).find(model) is None
-
-
-def test_names_and_dates_are_parsed_leniently() -> None:
-    assert base_of("ft:gpt-4o-mini-2024-07-18:personal:pinolo:9uJPbR69") == (
-        "gpt-4o-mini-2024-07-18"
-    )
-    assert base_of("ft:gpt-4o-mini:openai::7p4lURel") == "gpt-4o-mini"
-    assert base_of("gpt-4o") is None
-    assert base_of("gpt-35-turbo-0613.ft-b044a9d3cf9c4228") == "gpt-35-turbo-0613"  # Azure
-    assert kind_of("gpt-35-turbo-0613.ft-b044a9d3cf9c4228") == FINE_TUNED
-    assert kind_of("ft:gpt-4o-mini:org:s:abc:ckpt-step-100") == CHECKPOINT
-    assert kind_of("ft:gpt-4o-mini:org:s:abc") == FINE_TUNED
-    assert parse_shutdown_date("2027-01-14") == date(2027, 1, 14)
-    assert parse_shutdown_date("2027-01-14T00:00:00Z") == date(2027, 1, 14)
-    assert parse_shutdown_date(1799884800) == date(2027, 1, 14)
-    assert parse_shutdown_date("soon") is None and parse_shutdown_date(None) is None
 
 
 class _AzureLikeClient:

@@ -349,7 +349,8 @@ def is_chat_model(model_id: str) -> bool:
 
 async def list_model_choices(client: AsyncOpenAI) -> list[ModelChoice]:
     """Fine-tuned models newest first (each followed by its checkpoints), then base models."""
-    from tui.services.model_inventory import CHECKPOINT, ModelInventoryService
+    from tui.core.model_names import CHECKPOINT
+    from tui.services.model_inventory import ModelInventoryService
 
     inventory = await ModelInventoryService(client, max_jobs=100, checkpoint_jobs=10).load()
     choices: list[ModelChoice] = []
@@ -371,7 +372,7 @@ async def list_model_choices(client: AsyncOpenAI) -> list[ModelChoice]:
 def default_model(choices: Sequence[ModelChoice], fallback: str) -> str:
     """The most recent fine-tuned model, else `fallback` when it is listed, else the first base
     model listed, else `fallback`."""
-    from tui.services.model_inventory import BASE, FINE_TUNED
+    from tui.core.model_names import BASE, FINE_TUNED
 
     tuned = [c for c in choices if c.kind == FINE_TUNED]
     if tuned:

@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from tui.core.model_names import FineTunedName, days_left, parse_model_name, shutdown_label
+from tui.core.model_names import (
+    FineTunedName,
+    days_left,
+    parse_model_name,
+    shutdown_label,
+    today_utc,
+)
 
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 FAST_POLL_STATUSES = frozenset({"running"})
@@ -233,7 +239,7 @@ class ModelInfo:
         return parse_model_name(self.id)
 
     def days_left(self, today: date | None = None) -> int | None:
-        return days_left(self.shutdown_date, today or date.today())
+        return days_left(self.shutdown_date, today or today_utc())
 
     def shutdown_label(self, today: date | None = None) -> str:
-        return shutdown_label(self.shutdown_date, today or date.today())
+        return shutdown_label(self.shutdown_date, today or today_utc())

@@ -12,18 +12,26 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
+
+from tui.core.model_names import (
+    BASE,
+    CHECKPOINT,
+    FINE_TUNED,
+    ModelKind,
+    checkpoint_step,
+    fine_tune_base,
+    model_kind,
+    parse_shutdown_date,
+    shutdown_date_for,
+)
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
 log = logging.getLogger("ft-tui.models")
 
-BASE = "base"
-FINE_TUNED = "fine-tuned"
-CHECKPOINT = "checkpoint"
-AZURE_FT_MARK = ".ft-"
 UNSERVED_WINDOW = 3600  # seconds after a job's success during which a missing model is "coming"
 _JOB_KEYS = ("fine_tuning_job_id", "job_id", "job")
 _BASE_KEYS = ("parent", "root", "base_model")
@@ -32,7 +40,7 @@ _BASE_KEYS = ("parent", "root", "base_model")
 @dataclass(frozen=True)
 class ModelEntry:
     id: str
-    kind: str
+    kind: ModelKind
     owned_by: str
     created: int
     base: str | None = None
@@ -61,37 +69,6 @@ class ModelInventory:
         return next((entry for entry in self.entries if entry.id == model_id), None)
 
 
-def parse_shutdown_date(value: object) -> date | None:
-    """`YYYY-MM-DD` (OpenAI), an ISO timestamp or unix seconds; None for anything else."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, tz=UTC).date()
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value[:10])
-        except ValueError:
-            return None
-    return None
-
-
-def base_of(model_id: str) -> str | None:
-    """The base of a fine-tuned name: `ft:<base>:<org>:<suffix>:<id>[:ckpt-step-N]` (OpenAI)
-    or `<base>.ft-<id>` (Azure); None for other names."""
-    if model_id.startswith("ft:"):
-        parts = model_id.split(":")
-        return parts[1] or None if len(parts) > 2 else None
-    if AZURE_FT_MARK in model_id:
-        return model_id.split(AZURE_FT_MARK, 1)[0] or None
-    return None
-
-
-def kind_of(model_id: str) -> str:
-    if model_id.startswith("ft:"):
-        return CHECKPOINT if ":ckpt-step-" in model_id else FINE_TUNED
-    return FINE_TUNED if base_of(model_id) else BASE
-
-
 def _extra(obj: Any, keys: tuple[str, ...]) -> str | None:
     extra = getattr(obj, "model_extra", None) or {}
     for key in keys:
@@ -108,14 +85,6 @@ def _shutdown_date(model: Any, extra: dict[str, Any]) -> date | None:
     if found is None and isinstance(deprecation, dict):
         found = parse_shutdown_date(deprecation.get("inference"))
     return found
-
-
-def _step_of(model_id: str) -> int | None:
-    marker = ":ckpt-step-"
-    if marker not in model_id:
-        return None
-    tail = model_id.rsplit(marker, 1)[1]
-    return int(tail) if tail.isdigit() else None
 
 
 @dataclass
@@ -165,9 +134,12 @@ class ModelInventoryService:
         model_id = str(model.id)
         extra = getattr(model, "model_extra", None) or {}
         declared = extra.get("kind")
-        kind = declared if declared in (BASE, FINE_TUNED, CHECKPOINT) else kind_of(model_id)
+        kind: ModelKind = model_kind(model_id)
+        for known in (BASE, FINE_TUNED, CHECKPOINT):
+            if declared == known:  # the local server says what each model is
+                kind = known
         step = extra.get("step")
-        base = base_of(model_id) or facts.base_of_model.get(model_id)
+        base = fine_tune_base(model_id) or facts.base_of_model.get(model_id)
         if kind == BASE:
             base = None
         elif base is None:
@@ -181,7 +153,9 @@ class ModelInventoryService:
             base=base,
             job_id=job_id if kind != BASE else None,
             shutdown_date=_shutdown_date(model, extra),
-            step=step if isinstance(step, int) and kind == CHECKPOINT else _step_of(model_id),
+            step=step
+            if isinstance(step, int) and kind == CHECKPOINT
+            else checkpoint_step(model_id),
         )
 
     async def _job_facts(self, inventory: ModelInventory) -> _JobFacts:
@@ -230,7 +204,7 @@ class ModelInventoryService:
                         kind=CHECKPOINT,
                         owned_by="",
                         created=int(ckpt.created_at),
-                        base=base_of(name) or facts.base_of_model.get(model),
+                        base=fine_tune_base(name) or facts.base_of_model.get(model),
                         job_id=job_id,
                         step=int(ckpt.step_number),
                     )
@@ -252,7 +226,7 @@ def _not_served_yet(facts: _JobFacts, listed: set[str], now: float) -> list[Mode
             kind=FINE_TUNED,
             owned_by="",
             created=facts.finished_at.get(model, 0),
-            base=base_of(model) or facts.base_of_model.get(model),
+            base=fine_tune_base(model) or facts.base_of_model.get(model),
             job_id=job_id,
             served=False,
         )
@@ -280,17 +254,11 @@ def _inherit_dates(entries: list[ModelEntry]) -> list[ModelEntry]:
     result: list[ModelEntry] = []
     for entry in entries:
         if entry.shutdown_date is None and entry.base:
-            inherited = dates.get(entry.base) or _date_by_alias(entry.base, dates)
+            inherited = shutdown_date_for(entry.base, dates)
             if inherited:
                 entry = replace(entry, shutdown_date=inherited, inherited_date=True)
         result.append(entry)
     return result
-
-
-def _date_by_alias(base: str, dates: dict[str, date]) -> date | None:
-    """`gpt-4o-mini` names the dated snapshot `gpt-4o-mini-2024-07-18` in some ft: ids."""
-    matches = [d for model_id, d in dates.items() if model_id.startswith(base + "-")]
-    return min(matches) if matches else None
 
 
 def _ordered(entries: list[ModelEntry]) -> list[ModelEntry]:
@@ -308,7 +276,3 @@ def _ordered(entries: list[ModelEntry]) -> list[ModelEntry]:
                 placed.add(ckpt.id)
     ordered += [c for c in checkpoints if c.id not in placed]
     return ordered + bases
-
-
-def today_utc() -> date:
-    return datetime.now(tz=UTC).date()

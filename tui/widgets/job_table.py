@@ -15,6 +15,8 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
+from tui.core.model_names import suffix_of
+
 STATUS_STYLES = {
     "validating_files": "yellow",
     "queued": "yellow",
@@ -90,7 +92,7 @@ class JobRow:
         """From an SDK `FineTuningJob` (or any object/mapping with the same fields)."""
         suffix = field_of(job, "user_provided_suffix") or field_of(job, "suffix") or ""
         if not suffix:
-            suffix = _suffix_from_model_name(field_of(job, "fine_tuned_model"))
+            suffix = suffix_of(field_of(job, "fine_tuned_model"))
         return cls(
             id=str(field_of(job, "id", "")),
             model=str(field_of(job, "model", "") or ""),
@@ -101,14 +103,6 @@ class JobRow:
             fine_tuned_model=field_of(job, "fine_tuned_model"),
             days_left=days_left,
         )
-
-
-def _suffix_from_model_name(name: str | None) -> str:
-    # ft:<base>:<org>:<suffix>:<id>
-    if not name or not name.startswith("ft:"):
-        return ""
-    parts = name.split(":")
-    return parts[3] if len(parts) >= 5 else ""
 
 
 # The id comes last: it is long, and the screen's status line names the selected one.

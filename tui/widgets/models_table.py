@@ -12,7 +12,8 @@ from textual import events
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
-from tui.services.model_inventory import CHECKPOINT, ModelEntry
+from tui.core.model_names import CHECKPOINT, today_utc
+from tui.services.model_inventory import ModelEntry
 
 CLOSE_DAYS = 30
 SOON_DAYS = 90
@@ -78,7 +79,7 @@ class ModelsTable(DataTable[str | Text]):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._entries: dict[str, ModelEntry] = {}
-        self._today = date.today()
+        self._today = today_utc()
         self._name_width = 0
 
     def _columns(self) -> None:
