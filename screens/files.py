@@ -45,7 +45,7 @@ log = logging.getLogger("ft-tui.files")
 PURPOSE_CHOICES: tuple[str | None, ...] = (None, *PURPOSES)
 RECHECK_SECONDS = 20.0
 FILES_ONLY = {"preview", "download", "upload", "purpose"}
-MODELS_ONLY = {"chat", "kind", "record_golden"}
+MODELS_ONLY = {"chat", "kind", "record_golden", "export"}
 
 
 def _key(key: str, action: str, description: str, name: str, tooltip: str) -> Binding:
@@ -65,6 +65,7 @@ class FilesScreen(ModelsTabScreen):
         _key("c", "chat", "Chat", "chat", "Chat with the selected model (Enter)"),
         _key("k", "kind", "Kind", "kind", "All models, fine-tuned only, or base only"),
         _key("g", "record_golden", "Golden set", "record_golden", "Record what a model answers"),
+        _key("e", "export", "Export", "export", "Export as adapter, merged, GGUF or Ollama"),
         _key("y", "copy_id", "Copy id", "copy_id", "Copy the selected id (OSC 52)"),
         _key("x", "delete", "Delete", "delete", "Delete the selected file or fine-tuned model"),
         Binding("delete", "delete", "", id="files.delete_key", show=False),

@@ -32,6 +32,7 @@ NOT_SERVED = (
     "Its job succeeded, but the server does not serve it yet: a new fine-tuned model can take a"
     " few minutes to appear. Press r to refresh."
 )
+NOT_EXPORTABLE = "Base models are not exported: pick a fine-tuned model or a checkpoint."
 NOT_DELETABLE = {
     BASE: "Base models belong to the provider; only your fine-tuned models can be deleted.",
     CHECKPOINT: "Checkpoints are kept with their job; delete the fine-tuned model instead.",
@@ -172,3 +173,19 @@ class ModelsTabScreen(ModeScreen):
             self.notify(NOT_DELETABLE[entry.kind], title="Cannot delete", severity="warning")
         else:
             self.delete_model(entry)
+
+    def action_export(self) -> None:
+        """Export the selected fine-tune or checkpoint (adapter, merged, GGUF, Ollama)."""
+        from pathlib import Path
+
+        from screens.export_model import ExportModelScreen
+
+        entry = self.query_one(ModelsTable).selected_model
+        if entry is None:
+            self.notify("No model selected", severity="warning")
+            return
+        if entry.kind == BASE:
+            self.notify(NOT_EXPORTABLE, title="Cannot export", severity="warning")
+            return
+        start = Path(getattr(self.app, "start_path", Path.cwd())).expanduser().absolute()
+        self.app.push_screen(ExportModelScreen(entry.id, start if start.is_dir() else start.parent))
