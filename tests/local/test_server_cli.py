@@ -71,7 +71,10 @@ def test_taken_port_exits_2_with_a_clear_message(tmp_path: Path) -> None:
 
 def test_bad_flags_are_explained(tmp_path: Path) -> None:
     for flags, expected in [
-        (["--model", "no-equals-sign"], "--model expects NAME=DIR"),
+        (["--model", "no-equals-sign"], "expected [NAME=]SOURCE"),
+        (["--model", "x=/no/such/dir"], "no such folder /no/such/dir"),
+        (["--chat-template", "x"], "--chat-template expects NAME=FILE"),
+        (["--chat-template", "nobody=/etc/hostname"], "no model is named 'nobody'"),
         (["--max-upload-size", "lots"], "--max-upload-size expects a size"),
     ]:
         result = subprocess.run(

@@ -21,6 +21,7 @@ from tui.local.api_common import (
     query_limit,
     require_str,
 )
+from tui.local.base_models import BaseModelError
 from tui.local.context import ServerContext
 from tui.local.errors import bad_request, not_found
 
@@ -140,7 +141,7 @@ def _checked_metadata(value: Any) -> dict[str, str] | None:
     return dict(value)
 
 
-def _checked_model(ctx: ServerContext, body: dict[str, Any]) -> str:
+async def _checked_model(ctx: ServerContext, body: dict[str, Any]) -> str:
     model = require_str(body, "model")
     if model.startswith("ft:"):
         raise bad_request(
@@ -149,14 +150,10 @@ def _checked_model(ctx: ServerContext, body: dict[str, Any]) -> str:
             param="model",
             code="model_not_available",
         )
-    names = ctx.registry.names()
-    if model not in names:
-        raise bad_request(
-            f"Model {model!r} is not available for fine-tuning or does not exist. "
-            f"Available: {', '.join(names) or 'none (pass --model NAME=DIR)'}.",
-            param="model",
-            code="model_not_available",
-        )
+    try:  # may ask the Hugging Face Hub about a model that is not downloaded yet
+        await anyio.to_thread.run_sync(ctx.registry.check_trainable, model)
+    except BaseModelError as exc:
+        raise bad_request(exc.message, param="model", code=exc.code) from None
     return model
 
 
@@ -185,7 +182,7 @@ async def create_job(request: Request) -> Response:
     unknown = sorted(set(body) - CREATE_FIELDS)
     if unknown:
         raise bad_request(f"Unrecognized request argument supplied: {unknown[0]}", param=unknown[0])
-    model = _checked_model(ctx, body)
+    model = await _checked_model(ctx, body)
     training_file = _checked_file(ctx, body, "training_file")
     assert training_file is not None
     validation_file = _checked_file(ctx, body, "validation_file")

@@ -2,7 +2,9 @@
 
 Besides OpenAI's fields (`id`, `object`, `created`, `owned_by`), each fine-tuned model carries
 `parent` (its base model), `root`, `job_id` and `step` (the checkpoint's step, null for the
-final model), which the SDK keeps in `model_extra`."""
+final model), which the SDK keeps in `model_extra`. Base models carry `source` (`bundled`, `hub`,
+`folder` or `gguf`) and `downloaded` (false for a Hub model not yet in the Hugging Face cache;
+the first job on it downloads it)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tui.local.api_common import context, ok
-from tui.local.base_models import bundled_gguf
 from tui.local.context import ServerContext
 from tui.local.errors import ApiError, not_found
 
@@ -33,8 +34,9 @@ def model_not_found(model_id: str) -> ApiError:
 
 def _base_created(ctx: ServerContext, name: str) -> int:
     """When the model's files were made (without converting the bundled model to find out)."""
-    source = ctx.settings.extra_models.get(name)
-    path = source / "config.json" if source is not None else bundled_gguf()
+    path = ctx.registry.source_path(name)
+    if path is not None and path.is_dir():
+        path = path / "config.json"
     try:
         return int(path.stat().st_mtime) if path is not None else 0
     except OSError:
@@ -51,6 +53,8 @@ def _base_object(ctx: ServerContext, name: str) -> dict[str, Any]:
         "parent": None,
         "root": name,
         "kind": "base",
+        "source": ctx.registry.source_kind(name),
+        "downloaded": ctx.registry.downloaded(name),
     }
 
 

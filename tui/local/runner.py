@@ -39,6 +39,9 @@ PAUSE_WAIT_S = 120.0
 SHUTDOWN_PAUSE_S = 20.0
 
 ModelResolver = Callable[[str], Any]  # base model name -> model directory (raises if unknown)
+# (job id, base model) -> True when its files are there; False while they download (see
+# tui/local/model_gate.py); raises JobFailure when they cannot be had.
+ModelGate = Callable[[str, str], bool]
 
 
 def planned_model_name(job: dict[str, Any]) -> str:
@@ -61,8 +64,10 @@ class JobRunner:
         store: Store,
         resolve_model: ModelResolver,
         driver: TrainingDriver,
+        model_gate: ModelGate | None = None,
     ) -> None:
         self._settings = settings
+        self._model_gate = model_gate
         self._store = store
         self._resolve_model = resolve_model
         self._driver = driver
@@ -230,11 +235,12 @@ class JobRunner:
 
     def _launch_next(self) -> None:
         with self._lock:
-            if self._run is not None or self._stopping.is_set():
+            if self._stopping.is_set():
                 return
+            busy = self._run is not None
             queued = self._store.jobs_with_status("queued")
-            job = self._store.get_job(queued[0]) if queued else None
-        if job is None:
+        job = self._next_ready(queued)  # also starts the downloads that queued jobs wait for
+        if job is None or busy:
             return
         job_id = str(job["id"])
         try:  # outside the lock: the first use of the bundled model converts it (~30 s)
@@ -257,6 +263,23 @@ class JobRunner:
             self._run_job = job_id
             self._cancel_requested = False
             self._pause_requested = False
+
+    def _next_ready(self, queued: list[str]) -> dict[str, Any] | None:
+        """The first queued job whose base model is ready; asks about every queued job so that
+        the downloads they wait for run while another job trains."""
+        first: dict[str, Any] | None = None
+        for job_id in queued:
+            job = self._store.get_job(job_id)
+            if job is None:
+                continue
+            try:
+                ready = self._model_gate is None or self._model_gate(job_id, str(job["model"]))
+            except JobFailure as failure:
+                self._fail(job_id, failure.code, failure.message, failure.param)
+                continue
+            if ready and first is None:
+                first = job
+        return first
 
     def _request_for(self, job: dict[str, Any]) -> TrainingRequest:
         try:
