@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# No HF_HUB_OFFLINE here: folders load with local_files_only=True, and setting it at import would
+# switch the server's own Hub downloads (tui/local/hub_models.py) off.
 os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
 
 END_OF_TURN_TOKENS = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>", "<|endoftext|>")
