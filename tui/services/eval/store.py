@@ -9,7 +9,9 @@ finished and `run_eval(..., resume_run_id=…)` asks only for the rest.
     store.done_lines(run_id)                  # {1, 2, 5, …}
     store.get_run(run_id)                     # RunSummary with aggregates of the rows so far
 
-Thread-safe (one connection behind a lock), synchronous; each call is a few milliseconds.
+A run whose process died while it was `running` (killed, crashed) reads as `cancelled`: it can
+be resumed. Thread-safe (one connection behind a lock), synchronous; each call takes a few
+milliseconds.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from tui.services.eval.types import (
     RunStatus,
     RunSummary,
 )
+from tui.services.local_server import pid_alive
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -156,7 +159,7 @@ class EvalStore:
     def _meta(self, run_id: str) -> tuple[Any, ...]:
         with self._lock:
             row = self._db.execute(
-                "SELECT run_id, dataset, created_at, status, examples, spec, profiles "
+                "SELECT run_id, dataset, created_at, status, examples, spec, profiles, pid "
                 "FROM runs WHERE run_id=?",
                 (run_id,),
             ).fetchone()
@@ -168,7 +171,9 @@ class EvalStore:
         return EvalSpec.from_dict(orjson.loads(self._meta(run_id)[5]))
 
     def _summary(self, meta: tuple[Any, ...], rows: list[RowResult]) -> RunSummary:
-        run_id, dataset, created_at, status, examples, spec_blob, prof_blob = meta
+        run_id, dataset, created_at, status, examples, spec_blob, prof_blob, pid = meta
+        if status == "running" and pid != os.getpid() and not pid_alive(int(pid or 0)):
+            status = "cancelled"  # its process died (killed, crashed): resumable
         spec = EvalSpec.from_dict(orjson.loads(spec_blob))
         profiles = {k: (v[0], bool(v[1])) for k, v in orjson.loads(prof_blob).items()}
         models, pairwise = summarize(spec, rows, profiles)
