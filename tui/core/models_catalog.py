@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tui.core.local_models import is_open_model, open_model_encoding
+from tui.core.model_names import base_model_of
 from tui.core.pricing import ModelPrices, price_table, prices_from_entry
 
 DEFAULT_MODEL = "gpt-4o-mini-2024-07-18"
 # The cookbook's MAX_TOKENS_PER_EXAMPLE, used when a model's limit is not known.
 COOKBOOK_EXAMPLE_LIMIT = 16385
 
+# Local training and inference cost nothing per token (the machine is the user's own).
+LOCAL_PRICES = ModelPrices(0.0, None, 0.0, 0.0, 0.0)
 _O200K_PREFIXES = ("gpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "o1", "o3", "o4", "chatgpt-4o")
 _CL100K_PREFIXES = ("gpt-3.5", "gpt-35", "gpt-4", "davinci-002", "babbage-002")
 
@@ -26,15 +30,6 @@ class ModelInfo:
     reinforcement_only: bool = False  # RFT models: examples end with the user, no assistant
 
 
-def base_model_name(model: str) -> str:
-    """`ft:<base>:<org>:<suffix>:<id>[:ckpt-step-N]` → `<base>`; other names unchanged."""
-    if model.startswith("ft:"):
-        parts = model.split(":")
-        if len(parts) > 1 and parts[1]:
-            return parts[1]
-    return model
-
-
 def _family_encoding(name: str) -> str | None:
     lowered = name.lower()
     if lowered.startswith(_O200K_PREFIXES):
@@ -46,7 +41,7 @@ def _family_encoding(name: str) -> str | None:
 
 def resolve_model(model: str | None) -> ModelInfo:
     requested = (model or DEFAULT_MODEL).strip()
-    base = base_model_name(requested)
+    base = base_model_of(requested)
     table = price_table().models
     entry_name = base if base in table else None
     if entry_name is None:
@@ -63,6 +58,17 @@ def resolve_model(model: str | None) -> ModelInfo:
             known=True,
             note="" if isinstance(limit, int) else "no published training-example token limit",
             reinforcement_only=entry.get("methods") == ["reinforcement"],
+        )
+    if is_open_model(base):  # trained by the local server: its own tokenizer and limit
+        encoding_name, limit, note = open_model_encoding(base)
+        return ModelInfo(
+            requested=requested,
+            name=base,
+            encoding=encoding_name,
+            training_limit=limit,
+            prices=LOCAL_PRICES,
+            known=True,
+            note=note,
         )
     encoding = _family_encoding(base)
     if encoding is None:

@@ -16,6 +16,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tui.core.local_models import HF_ENCODING_PREFIX
+
 if TYPE_CHECKING:
     import tiktoken
 
@@ -230,6 +232,26 @@ class TokenCounter:
         self._cached_chars += len(text)
 
 
+class ModelTokenizerCounter(TokenCounter):
+    """Counts with a model's own `tokenizer.json` (open models on the local server), through
+    the `tokenizers` library; the same caching as the tiktoken counter."""
+
+    def __init__(self, encoding_name: str) -> None:
+        from tokenizers import Tokenizer
+
+        self.encoding_name = encoding_name
+        path = encoding_name.removeprefix(HF_ENCODING_PREFIX)
+        try:
+            tokenizer = Tokenizer.from_file(path)
+        except Exception as exc:  # a damaged or foreign tokenizer file
+            raise TokenizerDataError(f"cannot read the tokenizer {path}: {exc}") from exc
+        self._measure = lambda text: len(tokenizer.encode(text, add_special_tokens=False).ids)
+        self._cache = {}
+        self._cached_chars = 0
+
+
 @cache
 def token_counter(encoding_name: str) -> TokenCounter:
+    if encoding_name.startswith(HF_ENCODING_PREFIX):
+        return ModelTokenizerCounter(encoding_name)
     return TokenCounter(encoding_name)
