@@ -25,6 +25,7 @@ from textual.widgets import Button, Footer, Input, Label, ProgressBar, Select, S
 from screens.base import describe_error
 from screens.confirm import ConfirmScreen
 from screens.job_request import METHOD_HYPERS, FileChoice, JobRequest, build_request
+from tui.core.plurals import plural
 
 log = logging.getLogger("ft-tui.jobs")
 
@@ -104,6 +105,9 @@ class NewJobScreen(Screen[str | None]):
     NewJobScreen .field Label { width: 17; padding: 0 1 0 0; }
     NewJobScreen .field Input, NewJobScreen .field Select { width: 1fr; }
     NewJobScreen #form-problems { color: $error; height: auto; }
+    NewJobScreen #form-status { height: auto; max-height: 2; padding: 0 1; color: $error;
+                                text-style: bold; background: $panel; }
+    NewJobScreen #form-status.-empty { display: none; }
     NewJobScreen #estimate { height: auto; padding: 0 0 1 0; }
     NewJobScreen #upload-progress { display: none; }
     NewJobScreen #form-buttons { height: auto; align-horizontal: right; }
@@ -152,6 +156,7 @@ class NewJobScreen(Screen[str | None]):
                 yield Button("Check (F2)", id="check")
                 yield Button("Launch (Ctrl+L)", variant="primary", id="launch")
                 yield Button("Cancel (Esc)", id="cancel")
+        yield Static("", id="form-status", markup=False, classes="-empty")
         yield Footer()
 
     def _initial(self, name: str) -> str:
@@ -214,6 +219,17 @@ class NewJobScreen(Screen[str | None]):
 
     def _problems(self, problems: list[str]) -> None:
         self.query_one("#form-problems", Static).update("\n".join(problems))
+        if problems:
+            more = f" (+{len(problems) - 1} more above)" if len(problems) > 1 else ""
+            self._status(f"Not launched: {problems[0]}{more}")
+        else:
+            self._status("")
+
+    def _status(self, text: str) -> None:
+        """The one line under the form that always shows why nothing happened."""
+        status = self.query_one("#form-status", Static)
+        status.update(text)
+        status.set_class(not text, "-empty")
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -307,6 +323,16 @@ class NewJobScreen(Screen[str | None]):
             blocked = blocked or bool(errors)
         if blocked:
             text.append("Fix the errors first (1 Datasets shows each line).", style="bold red")
+            errors_total = sum(
+                1
+                for report in reports.values()
+                for issue in getattr(report, "issues", []) or []
+                if getattr(issue, "severity", "error") == "error"
+            )
+            self._status(
+                f"{plural(errors_total, 'error')}: fix them first (in 1 Datasets, Enter on an"
+                " issue jumps to its line)"
+            )
             return text, True, warnings
         text.append_text(self._estimate_text(request, reports))
         return text, False, warnings
