@@ -116,7 +116,9 @@ class Connection:
         self._lock: asyncio.Lock | None = None
         self.local_server: LocalServer | None = local_server
         if profile.is_local and self.local_server is None:
-            self.local_server = LocalServer(profile.local_data_dir, profile.port)
+            self.local_server = LocalServer(
+                profile.local_data_dir, profile.port, extra_args=profile.local_server_args
+            )
 
     # -- health -------------------------------------------------------------------------------
     @property

@@ -26,6 +26,8 @@ never live in it (a profile names the environment variable that holds its key)::
     type = "local"
     data_dir = "~/ft-local"            # optional; default tui.config.local_server_dir()
     port = 8765                        # optional; default a free port
+    models = ["HuggingFaceTB/SmolLM2-360M-Instruct", "mine=~/models/mine"]  # `serve --model`
+    chat_templates = { mine = "~/models/chatml.jinja" }  # `serve --chat-template NAME=FILE`
 
 Built-in profiles, always listed unless the file defines the same name: `openai` (key from
 `OPENAI_API_KEY`), `local` (the embedded server) and, when both `OPENAI_BASE_URL` and
@@ -59,7 +61,7 @@ _ALLOWED_FIELDS: dict[ProfileKind, frozenset[str]] = {
     "openai": frozenset({"type", "api_key_env", "organization", "project", "base_url"}),
     "azure": frozenset({"type", "api_key_env", "endpoint", "api_version", "deployment"}),
     "compatible": frozenset({"type", "api_key_env", "base_url", "organization", "project"}),
-    "local": frozenset({"type", "data_dir", "port"}),
+    "local": frozenset({"type", "data_dir", "port", "models", "chat_templates"}),
 }
 
 
@@ -100,6 +102,10 @@ class Profile:
     azure_deployment: str | None = None
     data_dir: Path | None = None
     port: int | None = None
+    # Local profiles: the server's base models (`ft-tui serve --model SPEC`) and chat templates
+    # (`--chat-template NAME=FILE`); checked by the server when it starts.
+    models: tuple[str, ...] = ()
+    chat_templates: tuple[tuple[str, str], ...] = ()
 
     def api_key(self, env: Mapping[str, str] | None = None) -> str | None:
         """The key, read from the environment at call time; None when unset or empty."""
@@ -111,6 +117,16 @@ class Profile:
     @property
     def is_local(self) -> bool:
         return self.kind == "local"
+
+    @property
+    def local_server_args(self) -> tuple[str, ...]:
+        """The `ft-tui serve` options this local profile adds."""
+        args: list[str] = []
+        for spec in self.models:
+            args += ["--model", spec]
+        for name, file in self.chat_templates:
+            args += ["--chat-template", f"{name}={file}"]
+        return tuple(args)
 
     @property
     def local_data_dir(self) -> Path:
@@ -279,12 +295,32 @@ class _ConfigReader:
         ):
             raise self.error(f"must be an integer from 1 to 65535, got {port!r}", where, "port")
         data_dir = self.string(raw, name, "data_dir")
+        models = raw.get("models", [])
+        if not isinstance(models, list) or not all(
+            isinstance(m, str) and m.strip() for m in models
+        ):
+            raise self.error(
+                'must be a list of model sources like ["owner/name", "NAME=/path"]',
+                where,
+                "models",
+            )
+        templates = raw.get("chat_templates", {})
+        if not isinstance(templates, dict) or not all(
+            isinstance(f, str) and f.strip() for f in templates.values()
+        ):
+            raise self.error(
+                'must be a table of model name = "template file"', where, "chat_templates"
+            )
         return Profile(
             name=name,
             kind="local",
             source="config.toml",
             data_dir=Path(data_dir).expanduser() if data_dir else None,
             port=port,
+            models=tuple(m.strip() for m in models),
+            chat_templates=tuple(
+                (str(k), str(Path(v.strip()).expanduser())) for k, v in templates.items()
+            ),
         )
 
 
