@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tui.core.save_paths import resolve_user_path
+
 if TYPE_CHECKING:
     from tui.services.jobs import JobSpec
 
@@ -73,15 +75,17 @@ class JobRequest:
         )
 
 
-def parse_file(text: str, what: str, required: bool) -> tuple[FileChoice | None, str]:
+def parse_file(
+    text: str, what: str, required: bool, base: Path | None = None
+) -> tuple[FileChoice | None, str]:
+    """A path (relative to `base`, the dataset root; else the working directory) or a file id."""
     value = text.strip()
     if not value:
         return None, f"{what}: required (a .jsonl path or a file id)" if required else ""
-    if FILE_ID.match(value) and not Path(value).exists():
+    root = base or Path.cwd()
+    if FILE_ID.match(value) and not resolve_user_path(value, root).exists():
         return FileChoice(file_id=value), ""
-    path = Path(value).expanduser()
-    if not path.is_absolute():
-        path = Path.cwd() / path
+    path = resolve_user_path(value, root)
     if not path.exists():
         return None, f"{what}: {path} does not exist (and is not a file id like file-abc123)"
     if not path.is_file():
@@ -154,8 +158,11 @@ def parse_metadata(text: str) -> tuple[dict[str, str], str]:
     return result, ""
 
 
-def build_request(values: dict[str, str]) -> tuple[JobRequest | None, list[str]]:
-    """The form's raw strings → a request, or the list of problems (one per bad field)."""
+def build_request(
+    values: dict[str, str], base: Path | None = None
+) -> tuple[JobRequest | None, list[str]]:
+    """The form's raw strings → a request, or the list of problems (one per bad field).
+    Relative file paths resolve against `base` (the folder ft-tui was opened on)."""
     problems: list[str] = []
     model = values.get("model", "").strip()
     if not model:
@@ -164,9 +171,9 @@ def build_request(values: dict[str, str]) -> tuple[JobRequest | None, list[str]]
     if method not in METHOD_HYPERS:
         problems.append(f"method: {method!r} is not supported here")
         method = "supervised"
-    training, problem = parse_file(values.get("training", ""), "training file", True)
+    training, problem = parse_file(values.get("training", ""), "training file", True, base)
     problems += [problem] if problem else []
-    validation, problem = parse_file(values.get("validation", ""), "validation file", False)
+    validation, problem = parse_file(values.get("validation", ""), "validation file", False, base)
     problems += [problem] if problem else []
     if training and validation and training == validation:
         problems.append("validation file: must differ from the training file")

@@ -26,6 +26,7 @@ from screens.base import describe_error
 from screens.confirm import ConfirmScreen
 from screens.job_request import METHOD_HYPERS, FileChoice, JobRequest, build_request
 from tui.core.plurals import plural
+from tui.core.save_paths import root_folder
 
 log = logging.getLogger("ft-tui.jobs")
 
@@ -55,12 +56,25 @@ LABELS = {
 }
 
 
-def model_options(server_models: list[str], local: bool) -> list[tuple[str, str]]:
+def model_availability(model: Any) -> str:
+    """How a served model is labelled: the local server says whether a Hub base model is in the
+    Hugging Face cache (`downloaded`, an extra field the SDK keeps in `model_extra`)."""
+    extra = getattr(model, "model_extra", None) or {}
+    if extra.get("downloaded") is False:
+        return "not downloaded · downloads when the job starts"
+    if extra.get("source") == "hub":
+        return "downloaded"
+    return "on server"
+
+
+def model_options(
+    server_models: list[str], local: bool, notes: dict[str, str] | None = None
+) -> list[tuple[str, str]]:
     """(label, model id) for the Select: the catalog's fine-tunable models with limits and
     prices, plus what the server lists. `local` (the local server or another compatible
     backend): the server's own models come first and all of them are offered; on OpenAI and
     Azure only `ft:` models are (to continue training), since most listed models are not
-    fine-tunable."""
+    fine-tunable. `notes`: a label per served model (`model_availability`)."""
     from tui.core.pricing import price_table
 
     table = price_table().models
@@ -82,7 +96,8 @@ def model_options(server_models: list[str], local: bool) -> list[tuple[str, str]
         listed = [m for m in listed if m.startswith("ft:")]  # continue training a fine-tune
     # Base models before fine-tunes: the first one is the form's default.
     served = [
-        (f"{m} · on server", m) for m in sorted(listed, key=lambda m: (m.startswith("ft:"), m))
+        (f"{m} · {(notes or {}).get(m, 'on server')}", m)
+        for m in sorted(listed, key=lambda m: (m.startswith("ft:"), m))
     ]
     return served + catalog if local else catalog + served
 
@@ -141,7 +156,7 @@ class NewJobScreen(Screen[str | None]):
                     yield Label(LABELS[name])
                     yield Input(
                         value=self._initial(name),
-                        placeholder=PLACEHOLDERS[name],
+                        placeholder=self._placeholder(name),
                         id=name,
                         max_length=64 if name == "suffix" else 0,
                         compact=True,
@@ -158,6 +173,16 @@ class NewJobScreen(Screen[str | None]):
                 yield Button("Cancel (Esc)", id="cancel")
         yield Static("", id="form-status", markup=False, classes="-empty")
         yield Footer()
+
+    @property
+    def root(self) -> Path:
+        """The dataset root: relative file paths start here."""
+        return root_folder(Path(getattr(self.app, "start_path", Path.cwd())))
+
+    def _placeholder(self, name: str) -> str:
+        if name in ("training", "validation"):
+            return f"{PLACEHOLDERS[name]} · relative to {self.root}"
+        return PLACEHOLDERS[name]
 
     def _initial(self, name: str) -> str:
         if name == "training" and self._training_path:
@@ -178,13 +203,15 @@ class NewJobScreen(Screen[str | None]):
         self._local = bool(getattr(connection.profile, "is_local", False))
         own_models = kind not in ("openai", "azure")
         served: list[str] = []
+        notes: dict[str, str] = {}
         try:
             client = await connection.client()
             page = await client.models.list()
             served = [str(model.id) for model in page.data]
+            notes = {str(model.id): model_availability(model) for model in page.data}
         except Exception as exc:  # the catalog still offers the known models
             self.notify(f"Models not listed: {describe_error(exc)}", severity="warning", timeout=6)
-        options = model_options(served, own_models)
+        options = model_options(served, own_models, notes)
         select = self.query_one("#model", Select)
         select.set_options(options)
         select.prompt = "choose a base model"
@@ -260,7 +287,7 @@ class NewJobScreen(Screen[str | None]):
         if self._busy:
             self.notify("Busy: wait for the current step to finish.", severity="warning")
             return None
-        request, problems = build_request(self.values())
+        request, problems = build_request(self.values(), self.root)
         self._problems(problems)
         return request
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Select, Static
+from textual.widgets import Input, Select, Static
 
 from screens.new_job import NewJobScreen
 from tests.app.helpers import text_of, wait_until
@@ -65,3 +65,24 @@ async def test_a_bad_field_is_named_in_the_status_line(
         status = screen.query_one("#form-status", Static)
         await wait_until(pilot, lambda: "Not launched" in text_of(status))
         assert status.region.height >= 1
+
+
+async def test_relative_paths_start_at_the_dataset_root(
+    fake_openai: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "datasets"
+    root.mkdir()
+    _dataset(root / "train.jsonl", 12, broken=2)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the app's working directory is not the dataset root
+    app = make_app(root)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_form(pilot, app)
+        field = screen.query_one("#training", Input)
+        assert str(root) in field.placeholder
+        field.value = "train.jsonl"
+        await pilot.press("ctrl+l")
+        status = screen.query_one("#form-status", Static)
+        await wait_until(pilot, lambda: "fix them first" in text_of(status), timeout=60)
+        assert "does not exist" not in text_of(screen.query_one("#form-problems", Static))
