@@ -151,7 +151,10 @@ class _Progress:
 def _list_runs() -> int:
     from tui.services.eval import EvalStore
 
-    for run in EvalStore().list_runs():
+    runs = EvalStore().list_runs()
+    if not runs:
+        print("no eval runs yet (ft-tui eval DATASET --model M)")
+    for run in runs:
         head = ", ".join(
             f"{m.label} {m.scores.get(run.spec.scorers[0], 0):.2f}" for m in run.models
         )
