@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -22,10 +22,11 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from screens.base import ModeScreen
-from tui.services.eval.store import EvalStore
-from tui.services.eval.types import RunSummary
-from tui.services.eval_browse import headline
-from tui.services.eval_live import LiveRun
+
+if TYPE_CHECKING:  # the eval services load in a thread when the screen first needs them
+    from tui.services.eval.store import EvalStore
+    from tui.services.eval.types import EvalSpec, RunSummary
+    from tui.services.eval_live import LiveRun
 
 PENDING_FORM_KEY = "eval_form"
 STATUS_STYLE = {"completed": "green", "running": "yellow", "cancelled": "dim", "failed": "red"}
@@ -80,7 +81,7 @@ class EvalScreen(ModeScreen):
 
     async def open_store(self) -> EvalStore:
         if self.store is None:
-            self.store = await asyncio.to_thread(EvalStore)
+            self.store = await asyncio.to_thread(_open_store)
         return self.store
 
     def action_refresh(self) -> None:
@@ -94,6 +95,8 @@ class EvalScreen(ModeScreen):
         self._show_runs()
 
     def _show_runs(self) -> None:
+        from tui.services.eval_browse import headline
+
         table = self.table
         keep = table.cursor_row
         table.clear()
@@ -140,6 +143,14 @@ class EvalScreen(ModeScreen):
 
     # -- starting, resuming, cancelling --------------------------------------------------------
 
+    async def to_top(self) -> None:
+        """Close the screens above this one (run views, dialogs) in its mode."""
+        stack = self.app.screen_stack
+        if self not in stack:
+            return
+        for _ in range(len(stack) - 1 - stack.index(self)):
+            await self.app.pop_screen()
+
     def _take_pending(self) -> None:
         pending = self.app.pending.pop(PENDING_FORM_KEY, None)  # type: ignore[attr-defined]
         if isinstance(pending, dict):
@@ -148,21 +159,30 @@ class EvalScreen(ModeScreen):
     def action_new_run(self) -> None:
         self.open_form({})
 
-    @work(group="eval-form", exit_on_error=False)
+    @work(group="eval-form", exit_on_error=False, description="Opening the form")
     async def open_form(self, prefill: dict[str, Any]) -> None:
+        """Push the new-run form (over whatever the mode shows); a spec starts the run."""
+        await self.open_store()  # imports the eval services off the UI thread
         from screens.eval_form import NewEvalScreen
 
-        while self.app.screen is not self:  # a run view on top: the form goes over the list
-            self.app.pop_screen()
-        spec = await self.app.push_screen_wait(
+        def chosen(spec: EvalSpec | None) -> None:
+            if spec is not None:
+                self._start_new(spec)
+
+        self.app.push_screen(
             NewEvalScreen(
                 dataset=str(prefill.get("dataset", "")),
                 models=[str(m) for m in prefill.get("models", [])],
                 start=self.app.start_path,  # type: ignore[attr-defined]
-            )
+            ),
+            chosen,
         )
-        if spec is not None:
-            await self.start(LiveRun(await self.open_store(), spec))
+
+    @work(group="eval-start", exit_on_error=False, description="Starting the run")
+    async def _start_new(self, spec: EvalSpec) -> None:
+        from tui.services.eval_live import LiveRun
+
+        await self.start(LiveRun(await self.open_store(), spec))
 
     def action_resume_run(self) -> None:
         run = self.selected()
@@ -175,6 +195,8 @@ class EvalScreen(ModeScreen):
 
     @work(group="eval-start", exit_on_error=False)
     async def resume(self, run_id: str) -> None:
+        from tui.services.eval_live import LiveRun
+
         await self.start(LiveRun(await self.open_store(), resume_run_id=run_id))
 
     async def start(self, live: LiveRun) -> bool:
@@ -191,14 +213,15 @@ class EvalScreen(ModeScreen):
         self._run_live(live)
         await started.wait()
         if live.run_id is not None and live.error is None:
-            while self.app.screen is not self:
-                self.app.pop_screen()
+            await self.to_top()
             self.show_run(live.run_id)
         self.action_refresh()
         return True
 
     @work(group="eval-live", exit_on_error=False, description="Eval run")
     async def _run_live(self, live: LiveRun) -> None:
+        from tui.services.eval_browse import headline
+
         try:
             summary = await live.run()
         finally:
@@ -209,6 +232,13 @@ class EvalScreen(ModeScreen):
             title=f"Eval {verb}",
             timeout=8,
         )
+
+
+def _open_store() -> EvalStore:
+    """Import the eval services and open the store (run in a thread: both take a moment)."""
+    from tui.services.eval.store import EvalStore
+
+    return EvalStore()
 
 
 async def open_eval_form(app: Any, dataset: str | Path, models: list[str]) -> None:

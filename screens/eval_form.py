@@ -25,16 +25,20 @@ SCORER_HELP = "exact normalized contains json f1 regex:PATTERN judge"
 
 class NewEvalScreen(ModalScreen[EvalSpec | None]):
     DEFAULT_CSS = """
-    NewEvalScreen > .dialog { width: 100%; max-width: 100; height: 100%; max-height: 24; }
+    NewEvalScreen { align: center middle; }
+    NewEvalScreen .eval-dialog {
+        width: 100%; max-width: 100; height: 100%; max-height: 24;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
     NewEvalScreen Input { border: none; height: 1; padding: 0 1; background: $boost; }
-    NewEvalScreen .row { height: 1; margin: 0 0 1 0; }
+    NewEvalScreen .row { height: 1; }
     NewEvalScreen .row Label { width: 10; color: $text-muted; }
     NewEvalScreen .row Input { width: 1fr; }
     NewEvalScreen #form-models { height: 1fr; min-height: 3; border: round $panel; }
     NewEvalScreen #form-profile { width: 1fr; }
     NewEvalScreen #form-problem { height: auto; max-height: 3; color: $error; }
-    NewEvalScreen .dialog-buttons { height: 1; }
-    NewEvalScreen .dialog-buttons Button { height: 1; border: none; min-width: 12; margin-left: 1; }
+    NewEvalScreen .eval-buttons { height: 1; align-horizontal: right; }
+    NewEvalScreen .eval-buttons Button { margin-left: 1; }
     """
     BINDINGS = [
         Binding("f5", "start", "Start", id="eval_form.start"),
@@ -52,7 +56,7 @@ class NewEvalScreen(ModalScreen[EvalSpec | None]):
 
     def compose(self) -> ComposeResult:
         active = self.app.connection.profile.name  # type: ignore[attr-defined]
-        with Vertical(classes="dialog"):
+        with Vertical(classes="eval-dialog"):
             yield Static("New eval run", classes="title")
             with Horizontal(classes="row"):
                 yield Label("Dataset")
@@ -81,9 +85,9 @@ class NewEvalScreen(ModalScreen[EvalSpec | None]):
                 yield Label(" Limit")
                 yield Input(placeholder="all rows", id="form-limit")
             yield Static("", id="form-problem", markup=False)
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Start (F5)", variant="primary", id="form-start")
-                yield Button("Cancel (Esc)", id="form-cancel")
+            with Horizontal(classes="eval-buttons"):
+                yield Button("Start (F5)", variant="primary", id="form-start", compact=True)
+                yield Button("Cancel (Esc)", id="form-cancel", compact=True)
 
     def on_mount(self) -> None:
         models = self.query_one("#form-models", SelectionList)

@@ -135,6 +135,7 @@ class EvalRunScreen(ModeScreen):
                 self.table.add_result(row)
                 if was_empty:
                     self._show_selected()
+            self._show_filter()
         self._summary_due = True
         self._show_head()
         self.refresh_bindings()
@@ -155,7 +156,8 @@ class EvalRunScreen(ModeScreen):
         elif status == "cancelled":
             status = "cancelled · r resumes"
         done = len(self.rows)
-        title = f"{summary.run_id} · {summary.dataset} · {done}/{summary.examples} rows · {status}"
+        name = summary.dataset.rsplit("/", 1)[-1]
+        title = f"{done}/{summary.examples} rows · {status} · {name} · {summary.run_id}"
         self.query_one("#run-title", Static).update(title)
         bar = self.query_one(ProgressBar)
         bar.update(total=max(1, summary.examples), progress=done)
@@ -165,12 +167,15 @@ class EvalRunScreen(ModeScreen):
     def _refilter(self) -> None:
         labels, scorer = self.labels, self.scorer
         self.table.show_rows(r for r in self.rows if keep(r, self.filter, labels, scorer))
+        self._show_filter()
+        self._show_selected()
+
+    def _show_filter(self) -> None:
         shown = len(self.table.lines)
         text = Text(f"{shown} of {len(self.rows)}: {self.filter.describe()}")
         text.append(f" · model {self.current_model}", style="bold")
         text.append(" · f filter · m model · Enter chat · p prefer", style="dim")
         self.query_one("#run-filter", Static).update(text)
-        self._show_selected()
 
     def action_cycle_filter(self) -> None:
         kind = {ALL: DISAGREE, DISAGREE: FAILS, FAILS: ALL}[self.filter.kind]

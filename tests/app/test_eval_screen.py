@@ -48,9 +48,10 @@ async def test_runs_list_and_run_view_show_scores_answers_and_filters(
 
         view = await open_run(pilot, app, screen)
         summary = view.query_one(EvalSummary)
-        await wait_until(pilot, lambda: "1.00 [" in text_of(summary))
+        await wait_until(pilot, lambda: "1.00 .76–1.00" in text_of(summary))
         shown = text_of(summary)
-        assert BASE in shown and OTHER in shown and "0.50 [" in shown  # normalized of OTHER
+        # OTHER's normalized score: 6/12 with its Wilson interval
+        assert BASE in shown and OTHER in shown and "0.50 .25–.75" in shown
         assert "100%" in shown and "(12–0, 0 ties, by exact)" in shown
         assert len(view.table.lines) == 12
 

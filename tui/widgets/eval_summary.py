@@ -1,5 +1,5 @@
-"""The summary of an eval run: models × scorers (mean and 95% interval), errors and latency,
-then the pairwise win rates. Re-rendered as rows stream in (a few models: cheap)."""
+"""The summary of an eval run: models × scorers (mean and 95% interval), errors (and latency
+on wide terminals), then the pairwise win rates. Re-rendered as rows stream in (cheap)."""
 
 from __future__ import annotations
 
@@ -11,20 +11,29 @@ from textual.widgets import Static
 from tui.services.eval.types import RunSummary
 
 
+def _short(value: float) -> str:
+    """0.15 → .15; 1.00 stays."""
+    text = f"{value:.2f}"
+    return text[1:] if text.startswith("0.") else text
+
+
 def _interval(lo: float, hi: float) -> str:
-    return f"[{lo:.2f}–{hi:.2f}]"
+    return f"{_short(lo)}–{_short(hi)}"
 
 
-def summary_table(summary: RunSummary) -> Table:
+def summary_table(summary: RunSummary, width: int = 80) -> Table:
+    """Models × scorers; the latency column only where there is room (over 100 columns)."""
     table = Table(box=None, padding=(0, 1), show_edge=False, expand=False, header_style="bold")
-    table.add_column("model", no_wrap=True, overflow="ellipsis", max_width=28)
+    table.add_column("model", no_wrap=True, overflow="ellipsis", max_width=24)
     scorers = list(summary.spec.scorers)
     if summary.spec.judge is not None and "judge" not in scorers:
         scorers.append("judge")
     for name in scorers:
         table.add_column(name, no_wrap=True, overflow="ellipsis")
     table.add_column("err", justify="right", no_wrap=True)
-    table.add_column("s/row", justify="right", no_wrap=True)
+    wide = width > 100
+    if wide:
+        table.add_column("s/answer", justify="right", no_wrap=True)
     for model in summary.models:
         cells: list[Text | str] = [model.label]
         for name in scorers:
@@ -38,7 +47,8 @@ def summary_table(summary: RunSummary) -> Table:
             cells.append(cell)
         cells.append(Text(str(model.errors), style="red" if model.errors else "dim"))
         latency = model.mean_latency_s
-        cells.append("–" if latency is None else f"{latency:.2f}")
+        if wide:
+            cells.append("–" if latency is None else f"{latency:.2f}")
         table.add_row(*cells)
     return table
 
@@ -69,4 +79,4 @@ class EvalSummary(Static):
         if summary is None or not summary.models:
             self.update(Text("No rows yet.", style="dim"))
             return
-        self.update(Group(summary_table(summary), pairwise_text(summary)))
+        self.update(Group(summary_table(summary, self.size.width), pairwise_text(summary)))
