@@ -61,6 +61,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SIZE",
         help="largest accepted upload, e.g. 512M, 2G, 100K (default 512M)",
     )
+    parser.add_argument(
+        "--body-timeout",
+        type=_positive_seconds,
+        default=30.0,
+        metavar="SECONDS",
+        help="a request body that sends nothing for this long is answered 408 (default 30)",
+    )
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 86400:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"expected seconds from 0 to 86400, got {text!r}")
+    return value
 
 
 def _chat_options(args: argparse.Namespace) -> ChatOptions:
@@ -201,6 +218,7 @@ def run(args: argparse.Namespace) -> int:
         api_key=key,
         extra_models=extra,
         max_upload_bytes=max_upload,
+        body_timeout_s=args.body_timeout,
         max_tokens_default=chat_options.max_tokens_default,
         sampling=chat_options.sampling,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -10,11 +9,7 @@ from starlette.responses import JSONResponse
 
 from tui.local.context import ServerContext
 from tui.local.errors import ApiError, bad_request
-
-INVALID_JSON = (
-    "We could not parse the JSON body of your request. The local server expects a JSON object "
-    "(Content-Type: application/json)."
-)
+from tui.local.validation import dumps, parse_json_object, read_body, timed_chunks
 
 
 def context(request: Request) -> ServerContext:
@@ -22,48 +17,37 @@ def context(request: Request) -> ServerContext:
     return ctx
 
 
+class FiniteJSONResponse(JSONResponse):
+    """A JSON response that never fails to serialise: non-finite floats are written as null."""
+
+    def render(self, content: Any) -> bytes:
+        return dumps(content).encode("utf-8")
+
+
 def ok(body: dict[str, Any]) -> JSONResponse:
-    return JSONResponse(body)
+    return FiniteJSONResponse(body)
 
 
-MAX_JSON_BYTES = 16 * 1024 * 1024
+def body_timeout_s(request: Request) -> float:
+    """Seconds a request body may stall (`ft-tui serve --body-timeout`)."""
+    return float(context(request).settings.body_timeout_s)
 
 
 async def json_object(request: Request) -> dict[str, Any]:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():  # read to the end even when too large (see drain)
-        size += len(chunk)
-        if size <= MAX_JSON_BYTES:
-            chunks.append(chunk)
-    if size > MAX_JSON_BYTES:
-        raise _json_too_large()
-    raw = b"".join(chunks)
-    if not raw.strip():
-        raise bad_request("The request body is empty; expected a JSON object.")
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise bad_request(INVALID_JSON) from None
-    if not isinstance(body, dict):
-        raise bad_request("The request body must be a JSON object.")
-    return body
+    """The body as a JSON object: size, depth and finite numbers checked (tui.local.validation);
+    a body that stalls is a 408."""
+    raw = await read_body(request.stream(), timeout_s=body_timeout_s(request))
+    return parse_json_object(raw)
 
 
 async def drain(request: Request) -> None:
     """Read and drop the rest of a body: answering before the client has sent it all resets
     the connection, and the client then sees a network error (and retries) instead of ours."""
     try:
-        async for _ in request.stream():
+        async for _ in timed_chunks(request.stream(), body_timeout_s(request)):
             pass
-    except RuntimeError:  # Starlette: "Stream consumed", nothing left to read
+    except (RuntimeError, ApiError):  # "Stream consumed" (nothing left), or the body stalled
         return
-
-
-def _json_too_large() -> ApiError:
-    return ApiError(
-        413, f"The JSON body is larger than {MAX_JSON_BYTES} bytes.", code="request_too_large"
-    )
 
 
 def query_limit(request: Request, default: int, maximum: int) -> int:

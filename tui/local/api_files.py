@@ -99,6 +99,12 @@ def check_purpose(purpose: object) -> str:
 
 
 def check_jsonl_name(filename: str, param: str) -> None:
+    if filename.lower().endswith(".jsonl") and not filename[: -len(".jsonl")].strip("."):
+        raise bad_request(
+            f"Invalid file name {filename!r}: there is no name before the .jsonl extension; "
+            "name the file, e.g. train.jsonl.",
+            param=param,
+        )
     if not filename.lower().endswith(".jsonl"):
         raise bad_request(
             f"Invalid file format for Fine-Tuning API. Must be .jsonl (got {filename!r}).",
@@ -114,7 +120,8 @@ def _expires_at(fields: dict[str, str]) -> int | None:
     if anchor != "created_at":
         raise bad_request("expires_after[anchor] must be 'created_at'.", param="expires_after")
     low, high = EXPIRY_RANGE
-    if seconds is None or not seconds.isdigit() or not low <= int(seconds) <= high:
+    digits = seconds is not None and seconds.isascii() and seconds.isdigit()
+    if seconds is None or not digits or not low <= int(seconds) <= high:
         raise bad_request(
             f"expires_after[seconds] must be an integer from {low} to {high}.",
             param="expires_after",

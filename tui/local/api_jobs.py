@@ -24,6 +24,7 @@ from tui.local.api_common import (
 from tui.local.base_models import BaseModelError
 from tui.local.context import ServerContext
 from tui.local.errors import bad_request, not_found
+from tui.local.validation import INT32, bounded_int, finite_float
 
 SUFFIX_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 CREATE_FIELDS = frozenset(
@@ -40,6 +41,8 @@ CREATE_FIELDS = frozenset(
     }
 )
 HYPERPARAMETERS = ("batch_size", "learning_rate_multiplier", "n_epochs")
+# The local server's documented range (README): above it LoRA training diverges to NaN.
+MAX_LEARNING_RATE_MULTIPLIER = 100.0
 MAX_METADATA_PAIRS = 16
 
 
@@ -60,12 +63,9 @@ def _check_hyperparameters(value: Any, where: str) -> dict[str, Any]:
         if number == "auto":
             checked[key] = "auto"
         elif key == "learning_rate_multiplier":
-            if isinstance(number, bool) or not isinstance(number, int | float) or number <= 0:
-                raise bad_request(
-                    f"Invalid value for '{param}': {number!r}. It must be a number > 0 or 'auto'.",
-                    param=param,
-                )
-            checked[key] = float(number)
+            checked[key] = finite_float(
+                number, param, low=0, high=MAX_LEARNING_RATE_MULTIPLIER, low_exclusive=True
+            )
         else:
             low, high = (1, 50) if key == "n_epochs" else (1, 256)
             integral = isinstance(number, int) and not isinstance(number, bool)
@@ -160,9 +160,7 @@ async def _checked_model(ctx: ServerContext, body: dict[str, Any]) -> str:
 def _checked_seed(value: Any) -> int:
     if value is None:
         return secrets.randbelow(2**31)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
-        raise bad_request("Invalid 'seed': expected an integer from 0 to 2147483647.", param="seed")
-    return value
+    return bounded_int(value, "seed", 0, INT32[1])
 
 
 def _checked_suffix(value: Any) -> str | None:
@@ -192,7 +190,10 @@ async def create_job(request: Request) -> Response:
             "Integrations (Weights & Biases) are not supported by the local server.",
             param="integrations",
         )
-    job = ctx.store.add_job(
+    checking = f"Validating training file: {training_file}"
+    if validation_file:
+        checking += f" and validation file: {validation_file}"
+    job = ctx.store.add_job(  # the job and its first events in one transaction
         model=model,
         training_file=training_file,
         validation_file=validation_file,
@@ -202,13 +203,8 @@ async def create_job(request: Request) -> Response:
         suffix=_checked_suffix(body.get("suffix")),
         metadata=_checked_metadata(body.get("metadata")),
         integrations=None,
+        events=("Created fine-tuning job: {job_id}", checking),
     )
-    job_id = job["id"]
-    ctx.store.add_event(job_id, f"Created fine-tuning job: {job_id}")
-    checking = f"Validating training file: {training_file}"
-    if validation_file:
-        checking += f" and validation file: {validation_file}"
-    ctx.store.add_event(job_id, checking)
     ctx.runner.wake()
     return ok(job)
 

@@ -23,6 +23,7 @@ from tui.local.multipart import (
     sanitize_filename,
 )
 from tui.local.uploads import MAX_PART_BYTES, MAX_UPLOAD_BYTES
+from tui.local.validation import bounded_int
 
 CREATE_FIELDS = frozenset({"bytes", "filename", "mime_type", "purpose", "expires_after"})
 
@@ -51,11 +52,7 @@ async def create_upload(request: Request) -> Response:
             "set it with files.create instead.",
             param="expires_after",
         )
-    size = body.get("bytes")
-    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_UPLOAD_BYTES:
-        raise bad_request(
-            f"Invalid 'bytes': an integer from 1 to {MAX_UPLOAD_BYTES} (8 GB).", param="bytes"
-        )
+    size = bounded_int(body.get("bytes"), "bytes", 1, MAX_UPLOAD_BYTES)
     filename = sanitize_filename(require_str(body, "filename"))
     check_jsonl_name(filename, "filename")
     purpose = check_purpose(body.get("purpose"))

@@ -1,18 +1,24 @@
 """Streaming multipart/form-data parsing: text fields into memory, one file part to disk.
 
 Bytes go straight to the target file as they arrive (never the whole upload in memory), and
-writing stops once the size cap is passed; the caller then answers 413."""
+writing stops once the size cap is passed; the caller then answers 413. python-multipart does the
+parsing; its `finalize()` does not check that the body reached its closing boundary, so the
+`on_end` callback does: a truncated body is a 400 and the caller stores nothing. A body that stalls
+is a 408 (tui.local.validation.timed_chunks)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
+from tui.local.api_common import body_timeout_s
 from tui.local.errors import bad_request
+from tui.local.validation import BODY_READ_TIMEOUT_S, timed_chunks
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -21,11 +27,26 @@ MAX_FIELD_BYTES = 64 * 1024
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
 
 
+MAX_FILENAME = 255
+MAX_EXTENSION = 16
+
+
 def sanitize_filename(raw: str) -> str:
-    """The last path component, without control characters, at most 255 characters."""
+    """The last path component without control characters or leading dots, at most 255
+    characters: a longer name loses the end of its stem, never its extension. A name that is
+    only an extension (`.jsonl`) stays as it is, so the caller can say what is wrong with it."""
     name = raw.replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE.sub("", name).strip().lstrip(".")
-    return name[:255] or "upload.jsonl"
+    name = _UNSAFE.sub("", name).strip()
+    stem, dot, extension = name.rpartition(".")
+    if dot and not stem.strip("."):
+        return name[-MAX_FILENAME:]  # "", ".", ".jsonl", "..jsonl": no stem
+    name = name.lstrip(".")
+    if len(name) <= MAX_FILENAME:
+        return name or "upload.jsonl"
+    stem, dot, extension = name.rpartition(".")
+    if not dot or len(extension) > MAX_EXTENSION:
+        return name[:MAX_FILENAME]
+    return stem[: MAX_FILENAME - len(extension) - 1] + "." + extension
 
 
 class StreamedUpload:
@@ -39,6 +60,7 @@ class StreamedUpload:
         self.filename: str | None = None
         self.size = 0
         self.too_large = False
+        self.complete = False  # the closing boundary was seen
         self._header_name = b""
         self._header_value = b""
         self._headers: dict[bytes, bytes] = {}
@@ -55,7 +77,11 @@ class StreamedUpload:
             "on_headers_finished": self._headers_finished,
             "on_part_data": self._part_data,
             "on_part_end": self._part_end,
+            "on_end": self._end,
         }
+
+    def _end(self) -> None:
+        self.complete = True
 
     def _part_begin(self) -> None:
         self._headers = {}
@@ -113,11 +139,31 @@ def multipart_boundary(request: Request) -> bytes | None:
     return boundary if content_type == b"multipart/form-data" and boundary else None
 
 
+TRUNCATED = (
+    "The multipart body ended before its closing boundary (the upload was cut short); "
+    "nothing was stored. Send the whole body again."
+)
+
+
 async def receive_upload(request: Request, upload: StreamedUpload, boundary: bytes) -> None:
     """Feed the whole body through the parser (reading on past the cap, writing nothing)."""
+    await feed_multipart(request.stream(), upload, boundary, body_timeout_s(request))
+
+
+async def feed_multipart(
+    chunks: AsyncIterator[bytes],
+    upload: StreamedUpload,
+    boundary: bytes,
+    timeout_s: float = BODY_READ_TIMEOUT_S,
+) -> None:
+    """Parse `chunks` into `upload`; ApiError 400 when the body stops before its closing
+    boundary, 408 when a chunk takes longer than `timeout_s` to come."""
     parser = MultipartParser(boundary, upload.callbacks())
-    async for chunk in request.stream():
+    async for chunk in timed_chunks(chunks, timeout_s):
         if not upload.too_large:
             parser.write(chunk)
-    if not upload.too_large:
-        parser.finalize()
+    if upload.too_large:
+        return
+    parser.finalize()
+    if not upload.complete:
+        raise bad_request(TRUNCATED, code="truncated_body")

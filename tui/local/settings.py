@@ -42,6 +42,8 @@ class ServerSettings:
     models: tuple[ModelSpec, ...] = ()
     chat_templates: dict[str, Path] = field(default_factory=dict)
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    # Seconds a request body may send nothing before the server answers 408 (--body-timeout).
+    body_timeout_s: float = 30.0
     # Seconds the trainer gets to stop on its own before it is killed.
     stop_grace_s: float = 3.0
     # Chat: the answer length of requests without max_tokens, and sampling defaults per base

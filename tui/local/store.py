@@ -7,7 +7,6 @@ Rows come back as OpenAI-shaped dicts, ready to be sent.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.local import ids
+from tui.local.validation import dumps, loads_stored
 
 ORGANIZATION = "org-local"
 
@@ -73,8 +73,6 @@ _MIGRATIONS: list[str] = [
     """,
 ]
 
-ACTIVE_STATUSES = ("validating_files", "queued", "running")
-TERMINAL_STATUSES = ("succeeded", "failed", "cancelled")
 _JSON_COLUMNS = frozenset(
     {"error", "hyperparameters", "method", "metadata", "integrations", "result_files"}
 )
@@ -85,11 +83,11 @@ def now() -> int:
 
 
 def _loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+    return None if text is None else loads_stored(text)  # NaN an older server wrote -> None
 
 
 def _dumps(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, separators=(",", ":"))
+    return None if value is None else dumps(value)  # never stores NaN/Infinity (as null)
 
 
 class Store:
@@ -223,7 +221,9 @@ class Store:
         suffix: str | None,
         metadata: dict[str, str] | None,
         integrations: list[Any] | None,
+        events: Sequence[str] = (),
     ) -> dict[str, Any]:
+        """Insert a job and its first `events` in one transaction: all of it or nothing."""
         job_id = ids.job_id()
         with self.transaction() as conn:
             conn.execute(
@@ -244,6 +244,12 @@ class Store:
                     _dumps(integrations),
                 ),
             )
+            for message in events:
+                conn.execute(
+                    "INSERT INTO events (id, job_id, created_at, level, message, type, data)"
+                    " VALUES (?, ?, ?, 'info', ?, 'message', '{}')",
+                    (ids.event_id(), job_id, now(), message.replace("{job_id}", job_id)),
+                )
         found = self.get_job(job_id)
         assert found is not None
         return found

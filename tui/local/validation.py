@@ -10,6 +10,8 @@ OpenAI-shaped 400 (naming its `param`) everywhere:
   the parser runs (a body nested 100,000 deep would otherwise hit the interpreter's recursion
   limit), and `NaN`, `Infinity`, `-Infinity` and numbers that overflow a float (`1e400`) are
   refused: Python's `json` accepts all of them, but they are not JSON and cannot be written back.
+* `finite_json` / `dumps` — what the server writes (responses, the store) has every non-finite
+  float as `null`, so serialising never fails, even for a NaN an older server stored.
 * `read_body` — reads a request body with a size cap and a per-chunk read timeout, so a client
   whose body stalls gets a 408 instead of holding a connection forever.
 
@@ -139,6 +141,28 @@ def deeper_than(raw: bytes, limit: int) -> bool:
 
     depths = np.cumsum(np.frombuffer(steps, dtype=np.int8), dtype=np.int32)
     return bool(depths.max() > limit)
+
+
+def finite_json(value: Any) -> Any:
+    """`value` with every non-finite float replaced by None (containers copied, never mutated)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_json(item) for item in value]
+    return value
+
+
+def dumps(value: Any, *, compact: bool = True) -> str:
+    """JSON text of `value`; non-finite floats become null, so this never fails on numbers."""
+    separators = (",", ":") if compact else None
+    return json.dumps(finite_json(value), separators=separators, allow_nan=False)
+
+
+def loads_stored(text: str) -> Any:
+    """JSON the server wrote earlier; a NaN or Infinity an older version stored reads as None."""
+    return finite_json(json.loads(text, parse_constant=lambda _name: None))
 
 
 def _refuse_constant(_name: str) -> NoReturn:
