@@ -20,8 +20,9 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from screens.base import ModeScreen, describe_error
+from tui.core.job_status import is_terminal
 from tui.core.model_names import days_left, shutdown_date_for, today_utc
-from tui.widgets.job_table import TERMINAL_STATUSES, JobRow, JobTable
+from tui.widgets.job_table import JobRow, JobTable
 
 if TYPE_CHECKING:
     from tui.services.cache import Cache
@@ -127,11 +128,11 @@ class JobsScreen(ModeScreen):
         today = today_utc()
         rows = [JobRow.from_job(job, self._days_for(job, today)) for job in jobs]
         self.query_one(JobTable).set_jobs(rows)
-        moving = any(row.status not in TERMINAL_STATUSES for row in rows)
+        moving = any(not is_terminal(row.status) for row in rows)
         interval = ACTIVE_INTERVAL if moving else IDLE_INTERVAL
         self._next_refresh = time.monotonic() + interval
         self._summary = (
-            f"{len(rows)} jobs, {sum(r.status not in TERMINAL_STATUSES for r in rows)} active · "
+            f"{len(rows)} jobs, {sum(not is_terminal(r.status) for r in rows)} active · "
             f"{connection.profile.name} · updated {time.strftime('%H:%M:%S')}"
             if rows
             else "No fine-tuning jobs yet. Press n to start one."

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
+from tui.core.job_status import is_terminal
 from tui.services.errors import ServiceError
 from tui.services.file_content import (
     PREVIEW_BYTES,
@@ -31,7 +32,6 @@ from tui.services.file_content import (
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
-TERMINAL_JOB_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 PURPOSES = (
     "fine-tune",
     "fine-tune-results",
@@ -248,7 +248,7 @@ class FilesService:
             for job in page.data:
                 status = str(job.status)
                 uses = file_id in (job.training_file, job.validation_file)
-                if uses and status not in TERMINAL_JOB_STATUSES:
+                if uses and not is_terminal(status):
                     found.append(job.id)
             seen += len(page.data)
             if not page.data or not getattr(page, "has_more", False):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from tui.core.job_status import is_terminal
 from tui.core.model_names import (
     FineTunedName,
     days_left,
@@ -19,9 +20,6 @@ from tui.core.model_names import (
     shutdown_label,
     today_utc,
 )
-
-TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
-FAST_POLL_STATUSES = frozenset({"running"})
 
 Json = dict[str, Any]
 
@@ -86,7 +84,7 @@ class JobInfo:
 
     @property
     def is_terminal(self) -> bool:
-        return self.status in TERMINAL_STATUSES
+        return is_terminal(self.status)
 
     @classmethod
     def from_sdk(cls, job: Any) -> JobInfo:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
+from tui.core.job_status import FAST_POLL_STATUSES
 from tui.core.metrics import MetricsSeries
 from tui.services.errors import (
     ServiceError,
@@ -41,7 +42,7 @@ from tui.services.errors import (
     is_retryable,
     retry_after_seconds,
 )
-from tui.services.job_types import FAST_POLL_STATUSES, CheckpointInfo, EventInfo, JobInfo
+from tui.services.job_types import CheckpointInfo, EventInfo, JobInfo
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI

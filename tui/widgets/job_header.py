@@ -10,7 +10,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from tui.widgets.job_table import STATUS_STYLES, TERMINAL_STATUSES, format_tokens
+from tui.core.job_status import is_terminal
+from tui.widgets.job_table import STATUS_STYLES, format_tokens
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def format_duration(seconds: float) -> str:
 
 def eta_seconds(summary: JobSummary, now: float) -> float | None:
     """Seconds to the end: the server's `estimated_finish`, else the step rate so far."""
-    if summary.status in TERMINAL_STATUSES or summary.status == "paused":
+    if is_terminal(summary.status) or summary.status == "paused":
         return None
     if summary.estimated_finish:
         return max(0.0, summary.estimated_finish - now)

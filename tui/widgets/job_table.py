@@ -26,7 +26,6 @@ STATUS_STYLES = {
     "failed": "bold red",
     "cancelled": "dim",
 }
-TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 
 
 def status_text(status: str) -> Text:
