@@ -96,8 +96,8 @@ def test_cancel_inside_a_step_stops_between_micro_batches(
     class CancelMidStep(RecordingSink):
         def stop_requested(self) -> StopKind | None:
             self.polls += 1
-            # poll 1: before step 1; polls 2.. : between its micro-batches
-            return "cancel" if self.polls == 3 else None
+            # poll 1: before step 1; poll 2: between its two micro-batches
+            return "cancel" if self.polls == 2 else None
 
     sink = CancelMidStep()
     outcome = run_training(request(model_dir, tmp_path), sink)

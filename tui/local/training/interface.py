@@ -3,8 +3,8 @@
 This module is cheap to import (no torch); `run_training` imports the training loop lazily.
 
 Hyperparameter rules (documented here because the job object echoes them):
-* `n_epochs` auto, the OpenAI cookbook rule: n*3 < 100 -> min(25, 100 // n); n*3 > 25000 ->
-  max(1, 25000 // n); otherwise 3.
+* `n_epochs` auto: the OpenAI cookbook rule, owned by `tui.core.stats.default_epochs` (the same
+  number the linter's estimate shows).
 * `batch_size` auto: about 0.2 % of the examples, clamped to 1..8 (`min(8, max(1, n // 500))`).
 * `learning_rate_multiplier` auto: 1.0. The learning rate is multiplier x BASE_LORA_LEARNING_RATE
   (2e-4, a common LoRA default); the multiplier is never used as the learning rate itself.
@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
+
+from tui.core.stats import default_epochs
 
 BASE_LORA_LEARNING_RATE = 2e-4
 MAX_EPOCHS = 50
@@ -34,9 +36,22 @@ class TrainingError(Exception):
 
 @dataclass(frozen=True)
 class Hyperparameters:
+    """Resolved hyperparameters (no "auto"); ranges and defaults live in `hyperparameters.py`."""
+
     n_epochs: int
     batch_size: int
     learning_rate_multiplier: float
+    lora_r: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.05
+    lora_target_modules: tuple[str, ...] = ()  # empty: every linear layer ("all-linear")
+    max_seq_length: int | None = None  # None: the model's context, at most 4096
+    warmup_ratio: float = 0.0
+    weight_decay: float = 0.0
+    packing: bool = False
+    gradient_checkpointing: bool | None = None  # None: on for CUDA, off for CPU
+    quantization: str | None = None  # "4bit" / "8bit" (CUDA, bitsandbytes) or None
+    beta: float = 0.1  # DPO only
 
     @property
     def learning_rate(self) -> float:
@@ -54,6 +69,8 @@ class TrainingRequest:
     work_dir: Path  # job-private dir: checkpoints, resume state, result CSV
     fine_tuned_model: str  # final model name "ft:<base>:local:<suffix>:<id>"
     resume: bool = False  # continue from the pause state in work_dir
+    method: Literal["supervised", "dpo"] = "supervised"
+    init_adapter: Path | None = None  # continued training: start from this fine-tune's adapter
 
 
 class TrainingSink(Protocol):
@@ -83,16 +100,6 @@ class TrainingOutcome:
     result_csv: Path | None
 
 
-def auto_epochs(n_examples: int) -> int:
-    if n_examples <= 0:
-        return 1
-    if n_examples * 3 < 100:
-        return min(25, 100 // n_examples)
-    if n_examples * 3 > 25000:
-        return max(1, 25000 // n_examples)
-    return 3
-
-
 def auto_batch_size(n_examples: int) -> int:
     return min(8, max(1, n_examples // 500))
 
@@ -106,7 +113,7 @@ def resolve_auto_hyperparameters(
     """Replace "auto" (or None) by the documented rules; validate numbers.
 
     Raises TrainingError("invalid_hyperparameters", …) for values out of OpenAI's ranges."""
-    epochs = auto_epochs(n_examples) if _is_auto(n_epochs) else _as_int("n_epochs", n_epochs)
+    epochs = default_epochs(n_examples) if _is_auto(n_epochs) else _as_int("n_epochs", n_epochs)
     batch = (
         auto_batch_size(n_examples) if _is_auto(batch_size) else _as_int("batch_size", batch_size)
     )
@@ -159,6 +166,8 @@ def run_training(req: TrainingRequest, sink: TrainingSink) -> TrainingOutcome:
     """Fine-tune a LoRA adapter on `req.training_file`; blocks until done, paused or cancelled.
 
     Raises TrainingError for problems the user must fix (bad data, unusable model)."""
-    from tui.local.training.loop import train
+    if req.method == "dpo":
+        raise TrainingError("unsupported_method", "DPO training is not available yet")
+    from tui.local.training.sft import train_sft
 
-    return train(req, sink)
+    return train_sft(req, sink)

@@ -1,8 +1,9 @@
-"""What survives between steps on disk: epoch checkpoints (last three kept) and pause state.
+"""What survives between runs on disk: epoch checkpoints (last three kept) and pause state.
 
-Pause state holds the trainable weights, optimizer, scheduler, RNG states and the number of
-finished steps, so a resumed run continues exactly where the paused one stopped (the data order
-is a pure function of seed and epoch)."""
+The pause state is a checkpoint written by transformers' `Trainer` (adapter, optimizer,
+scheduler, RNG states, trainer state with the step and the tokens seen) in `pause_state/`, plus
+`state.json`: the job's fingerprint, so a resume refuses a job whose data or settings changed.
+`Trainer.train(resume_from_checkpoint=…)` restores it and skips the batches already trained."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ CHECKPOINTS_DIR = "checkpoints"
 PAUSE_DIR = "pause_state"
 FINAL_ADAPTER_DIR = "adapter"
 RESULT_CSV = "results.csv"
+_META = "state.json"
 
 
 def checkpoint_dir(work_dir: Path, step: int) -> Path:
@@ -43,50 +45,34 @@ def clear_previous_run(work_dir: Path) -> None:
     (work_dir / RESULT_CSV).unlink(missing_ok=True)
 
 
-def save_pause_state(
-    work_dir: Path,
-    *,
-    model: Any,
-    optimizer: Any,
-    scheduler: Any,
-    finished_steps: int,
-    trained_tokens: int,
-    fingerprint: dict[str, Any],
-) -> Path:
-    """Write the pause state atomically; returns the adapter dir saved with it (usable in chat)."""
-    import torch
-
-    target = work_dir / PAUSE_DIR
-    staging = work_dir / (PAUSE_DIR + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    trainable = {n: p.detach().cpu() for n, p in model.named_parameters() if p.requires_grad}
-    torch.save(trainable, staging / "trainable.pt")
-    torch.save(
-        {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
-        staging / "optimizer.pt",
-    )
-    rng: dict[str, Any] = {"cpu": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        rng["cuda"] = torch.cuda.get_rng_state_all()
-    torch.save(rng, staging / "rng.pt")
-    model.save_pretrained(str(staging / FINAL_ADAPTER_DIR))
-    meta = {"finished_steps": finished_steps, "trained_tokens": trained_tokens, **fingerprint}
-    (staging / "state.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
-    return target / FINAL_ADAPTER_DIR
+def pause_dir(work_dir: Path) -> Path:
+    return work_dir / PAUSE_DIR
 
 
-def load_pause_state(
-    work_dir: Path, *, model: Any, optimizer: Any, scheduler: Any, fingerprint: dict[str, Any]
-) -> tuple[int, int]:
-    """Restore a paused run into fresh objects. Returns (finished_steps, trained_tokens)."""
-    import torch
+def latest_trainer_checkpoint(work_dir: Path) -> Path | None:
+    """The newest `checkpoint-N` folder the Trainer wrote into the pause dir."""
+    root = pause_dir(work_dir)
+    if not root.is_dir():
+        return None
+    found = [
+        p
+        for p in root.iterdir()
+        if p.is_dir() and p.name.startswith("checkpoint-") and p.name[11:].isdigit()
+    ]
+    return max(found, key=lambda p: int(p.name[11:])) if found else None
 
-    source = work_dir / PAUSE_DIR
+
+def write_pause_meta(work_dir: Path, fingerprint: dict[str, Any], finished_steps: int) -> None:
+    meta = {"finished_steps": finished_steps, **fingerprint}
+    target = pause_dir(work_dir) / _META
+    target.write_text(json.dumps(meta, indent=1), encoding="utf-8")
+
+
+def checked_resume_checkpoint(work_dir: Path, fingerprint: dict[str, Any]) -> Path:
+    """The Trainer checkpoint to resume from, after checking the job did not change."""
+    source = pause_dir(work_dir)
     try:
-        meta = json.loads((source / "state.json").read_text(encoding="utf-8"))
+        meta = json.loads((source / _META).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise TrainingError("resume_failed", f"no usable pause state in {source}: {exc}") from exc
     changed = [k for k, v in fingerprint.items() if meta.get(k) != v]
@@ -94,21 +80,11 @@ def load_pause_state(
         raise TrainingError(
             "resume_failed", f"the job changed since it was paused ({', '.join(changed)})"
         )
-    device = next(model.parameters()).device
-    trainable = torch.load(source / "trainable.pt", map_location=device, weights_only=True)
-    params = dict(model.named_parameters())
-    with torch.no_grad():
-        for name, tensor in trainable.items():
-            params[name].copy_(tensor)
-    opt = torch.load(source / "optimizer.pt", map_location=device, weights_only=True)
-    optimizer.load_state_dict(opt["optimizer"])
-    scheduler.load_state_dict(opt["scheduler"])
-    rng = torch.load(source / "rng.pt", weights_only=False)
-    torch.set_rng_state(rng["cpu"])
-    if "cuda" in rng and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(rng["cuda"])
-    return int(meta["finished_steps"]), int(meta["trained_tokens"])
+    checkpoint = latest_trainer_checkpoint(work_dir)
+    if checkpoint is None:
+        raise TrainingError("resume_failed", f"no trainer checkpoint in {source}")
+    return checkpoint
 
 
 def drop_pause_state(work_dir: Path) -> None:
-    shutil.rmtree(work_dir / PAUSE_DIR, ignore_errors=True)
+    shutil.rmtree(pause_dir(work_dir), ignore_errors=True)

@@ -1,0 +1,121 @@
+"""Supervised fine-tuning on TRL's `SFTTrainer`: LoRA, padding-free batches, chunked loss.
+
+The examples arrive tokenized with their labels (`examples.py`: only assistant turns with
+`weight != 0` are supervised), so TRL takes them as a processed dataset and keeps the labels.
+Batches are padding-free (TRL's collator flattens a micro-batch into one row with per-example
+position ids; attention stays within each example) and the loss comes from TRL's fused LM head,
+which never builds the full-vocabulary logits of the whole batch. `packing: true` packs examples
+into rows of `max_seq_length` tokens with TRL's best-fit-decreasing packer; steps then count
+packed rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tui.local.training import engine
+from tui.local.training.bridge import BridgeConfig, SinkBridge
+from tui.local.training.examples import TokenizedExample, load_examples
+from tui.local.training.hf import quiet_transformers
+from tui.local.training.interface import TrainingOutcome, TrainingRequest, TrainingSink
+from tui.local.training.results import ResultCsv
+from tui.local.training.state import clear_previous_run
+
+
+def _dataset(examples: list[TokenizedExample]) -> Any:
+    from datasets import Dataset
+
+    return Dataset.from_dict(
+        {"input_ids": [e.input_ids for e in examples], "labels": [e.labels for e in examples]}
+    )
+
+
+def _train_metrics(logs: dict[str, float]) -> dict[str, float]:
+    return {
+        "train_loss": float(logs["loss"]),
+        "train_mean_token_accuracy": float(logs.get("mean_token_accuracy", 0.0)),
+    }
+
+
+def _eval_metrics(result: dict[str, float], prefix: str) -> dict[str, float]:
+    return {
+        f"{prefix}_loss": float(result[f"{prefix}_loss"]),
+        f"{prefix}_mean_token_accuracy": float(result.get("eval_mean_token_accuracy", 0.0)),
+    }
+
+
+def train_sft(req: TrainingRequest, sink: TrainingSink) -> TrainingOutcome:
+    quiet_transformers()
+    from trl.trainer.sft_config import SFTConfig
+    from trl.trainer.sft_trainer import SFTTrainer
+
+    base = engine.load_base(req)
+    hp = req.hyperparameters
+    max_length = min(hp.max_seq_length or base.max_length, base.max_length)
+    train_set, cut = load_examples(req.training_file, base.tokenizer, max_length)
+    valid_set: list[TokenizedExample] = []
+    if req.validation_file is not None:
+        valid_set, valid_cut = load_examples(
+            req.validation_file, base.tokenizer, max_length, what="validation file"
+        )
+        cut += valid_cut
+    if cut and engine.is_main_process():
+        sink.event(
+            f"{cut} example(s) longer than {max_length} tokens were truncated to that length",
+            level="warn",
+        )
+    req.work_dir.mkdir(parents=True, exist_ok=True)
+    if not req.resume and engine.is_main_process():
+        clear_previous_run(req.work_dir)
+    longest = max_length if hp.packing else max(len(e.input_ids) for e in train_set)
+    args = engine.common_args(req, base, longest)
+    config = SFTConfig(
+        **args,
+        max_length=max_length if hp.packing else None,
+        packing=hp.packing,
+        packing_strategy="bfd",
+        padding_free=True,
+    )
+    bridge = SinkBridge(
+        BridgeConfig(
+            sink=sink,
+            fine_tuned_model=req.fine_tuned_model,
+            work_dir=req.work_dir,
+            steps_per_epoch=1,  # set below, once the (maybe packed) dataset is known
+            batch_size=hp.batch_size,
+            train_metrics=_train_metrics,
+            eval_metrics=_eval_metrics,
+            is_main=engine.is_main_process(),
+            world_size=engine.world_size(),
+        )
+    )
+    with engine.out_of_memory_as_error():
+        trainer = SFTTrainer(
+            model=base.model,
+            args=config,
+            train_dataset=_dataset(train_set),
+            processing_class=base.tokenizer,
+            callbacks=[bridge],
+        )
+    engine.attach(trainer, bridge)
+    prepared: Any = trainer.train_dataset  # packing may have merged rows
+    bridge.config.steps_per_epoch = engine.steps_per_epoch(len(prepared), hp.batch_size)
+    if valid_set:
+        bridge.config.valid_dataset = _dataset(valid_set)
+    fingerprint = {
+        "seed": req.seed,
+        "n_examples": len(train_set),
+        **{k: v for k, v in vars(hp).items() if not isinstance(v, tuple)},
+        "lora_target_modules": list(hp.lora_target_modules),
+    }
+    finished = 0
+    if req.resume:
+        from tui.local.training.state import checked_resume_checkpoint
+
+        finished = int(checked_resume_checkpoint(req.work_dir, fingerprint).name[11:])
+    if engine.is_main_process():
+        bridge.config.csv = ResultCsv(
+            req.work_dir / "results.csv", keep_until_step=finished if req.resume else 0
+        )
+    outcome: TrainingOutcome = engine.run(trainer, bridge, req, fingerprint)
+    return outcome
