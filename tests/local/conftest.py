@@ -44,6 +44,7 @@ class LocalServer:
         self.process: subprocess.Popen[str] | None = None
         self.base_url = ""
         self.stderr_path = data_dir.parent / f"{data_dir.name}-stderr.log"
+        self.new_session = False  # True: its own process group, as under systemd or docker
 
     def start(self, timeout: float = 60.0) -> None:
         env = dict(os.environ)
@@ -60,6 +61,7 @@ class LocalServer:
             stdout=subprocess.PIPE,
             stderr=self.stderr_path.open("a"),
             text=True,
+            start_new_session=self.new_session,
         )
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
