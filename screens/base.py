@@ -16,8 +16,8 @@ from tui.widgets.app_header import AppHeader
 log = logging.getLogger("ft-tui.screens")
 
 
-def describe_error(error: BaseException) -> str:
-    """A one-line, user-facing description of an error from any layer."""
+def error_text(error: BaseException) -> str:
+    """`services.errors.describe_error` as one line for a status bar or a toast."""
     from tui.services.errors import describe_error
 
     return str(describe_error(error))

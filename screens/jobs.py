@@ -19,7 +19,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from screens.base import ModeScreen, describe_error
+from screens.base import ModeScreen, error_text
 from tui.core.job_status import is_terminal
 from tui.core.model_names import days_left, shutdown_date_for, today_utc
 from tui.widgets.job_table import JobRow, JobTable
@@ -121,7 +121,7 @@ class JobsScreen(ModeScreen):
                 if cached:
                     table.set_jobs([JobRow.from_job(job) for job in cached])
                     offline = f" · showing {len(cached)} cached jobs"
-            status.update(f"{describe_error(exc)} — retrying in {self._backoff:.0f}s{offline}")
+            status.update(f"{error_text(exc)} — retrying in {self._backoff:.0f}s{offline}")
             return
         connection.report_success()
         self._backoff = 0.0

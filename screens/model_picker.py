@@ -23,7 +23,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from screens.base import describe_error
+from screens.base import error_text
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ class PickerScreen(ModalScreen[str | None]):
         try:
             self._items = list(await self._load())
         except Exception as exc:
-            status.update(Text(f"Could not load the list: {describe_error(exc)}", style="red"))
+            status.update(Text(f"Could not load the list: {error_text(exc)}", style="red"))
             self._items = []
         else:
             status.display = False

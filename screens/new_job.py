@@ -22,7 +22,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, ProgressBar, Select, Static
 
-from screens.base import describe_error
+from screens.base import error_text
 from screens.confirm import ConfirmScreen
 from screens.job_request import METHOD_HYPERS, FileChoice, JobRequest, build_request
 from tui.core.plurals import plural
@@ -210,7 +210,7 @@ class NewJobScreen(Screen[str | None]):
             served = [str(model.id) for model in page.data]
             notes = {str(model.id): model_availability(model) for model in page.data}
         except Exception as exc:  # the catalog still offers the known models
-            self.notify(f"Models not listed: {describe_error(exc)}", severity="warning", timeout=6)
+            self.notify(f"Models not listed: {error_text(exc)}", severity="warning", timeout=6)
         options = model_options(served, own_models, notes)
         select = self.query_one("#model", Select)
         select.set_options(options)
@@ -298,8 +298,8 @@ class NewJobScreen(Screen[str | None]):
             await self._submit(request, launch)
         except Exception as exc:  # this screen is not a ModeScreen: say it here, never a traceback
             log.warning("new job failed: %s", exc)
-            self._problems([f"{'Launch' if launch else 'Check'} failed: {describe_error(exc)}"])
-            self.notify(describe_error(exc), title="New job", severity="error", timeout=8)
+            self._problems([f"{'Launch' if launch else 'Check'} failed: {error_text(exc)}"])
+            self.notify(error_text(exc), title="New job", severity="error", timeout=8)
         finally:
             self._busy = False
             self.query_one("#upload-progress", ProgressBar).display = False
@@ -314,7 +314,7 @@ class NewJobScreen(Screen[str | None]):
             try:
                 reports[choice.path] = await asyncio.to_thread(_lint, choice.path, request.model)
             except Exception as exc:
-                self._problems([f"Cannot lint {choice.path}: {describe_error(exc)}"])
+                self._problems([f"Cannot lint {choice.path}: {error_text(exc)}"])
                 estimate.update("")
                 return
         summary, blocked, warnings = self._summary(request, reports)

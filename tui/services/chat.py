@@ -15,6 +15,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from tui.core.model_names import BASE, model_kind
+from tui.services.errors import describe_error, error_fields, retry_after_seconds
+
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
@@ -225,82 +228,38 @@ def turn_cost(
 
 
 def classify_error(exc: BaseException, model: str, partial: str = "") -> ChatError:
-    """Turn an SDK or transport error into a `ChatError` that says what to do."""
-    import openai
-
-    if isinstance(exc, openai.APIStatusError):
-        code = _error_code(exc)
-        detail = _error_message(exc)
-        status = exc.status_code
-        if status == 404 or code == "model_not_found":
-            fine_tuned = model.startswith("ft:")
-            hint = (
-                "A freshly fine-tuned model can take a few minutes before it is served: "
-                "wait a moment and send again, or pick another model (F2)."
-                if fine_tuned
-                else "Pick another model (F2)."
-            )
-            return ChatError(
-                "model_not_found", f"Model {model!r} is not available. {hint}", partial
-            )
-        if status == 429:
-            retry = exc.response.headers.get("retry-after")
-            when = f"in {retry} s" if retry else "in a moment"
-            quota = "quota" in (code or "") or "quota" in detail.lower()
-            what = (
-                "Quota exceeded: check your plan and billing."
-                if quota
-                else f"Rate limited: send again {when}."
-            )
-            return ChatError("rate_limited", f"{what} ({detail})" if detail else what, partial)
-        if status in (401, 403):
-            return ChatError(
-                "auth",
-                f"The server refused the API key ({status}): check the profile's key. {detail}",
-                partial,
-            )
-        if 400 <= status < 500:
-            return ChatError("bad_request", f"The server rejected the request: {detail}", partial)
-        return ChatError(
-            "server",
-            f"The server failed ({status}): {detail or 'no details'}. Send again.",
-            partial,
+    """An SDK or transport error as a `ChatError` that says what to do in Chat. The wording of
+    every error comes from `services.errors.describe_error`; Chat adds only what is specific to
+    it: a missing model can be a fresh fine-tune, and the prompt is kept after a dropped line."""
+    message = describe_error(exc)
+    status = message.status
+    _, code, _ = error_fields(exc)
+    if status == 404 or code == "model_not_found":
+        hint = (
+            "A freshly fine-tuned model can take a few minutes before it is served: "
+            "wait a moment and send again, or pick another model (F2)."
+            if model_kind(model) != BASE
+            else "Pick another model (F2)."
         )
-    if isinstance(exc, openai.APITimeoutError):
-        return ChatError("connection", "The server took too long to answer. Send again.", partial)
-    if isinstance(exc, openai.APIConnectionError):
-        where = "mid-reply" if partial else "before the reply started"
-        return ChatError(
-            "connection",
-            f"The connection dropped {where}; your prompt is kept: check the server and send "
-            "again.",
-            partial,
-        )
-    if isinstance(exc, openai.APIError):
-        return ChatError("server", f"The server reported an error: {exc.message}", partial)
-    return ChatError("other", f"{type(exc).__name__}: {exc}", partial)
-
-
-def _error_code(exc: Any) -> str | None:
-    code = getattr(exc, "code", None)
-    if isinstance(code, str):
-        return code
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and isinstance(inner.get("code"), str):
-            return str(inner["code"])
-    return None
-
-
-def _error_message(exc: Any) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
-            return str(inner["message"])
-    message = getattr(exc, "message", "")
-    return str(message)
+        return ChatError("model_not_found", f"Model {model!r} is not available. {hint}", partial)
+    if status is None:
+        if message.retryable:  # timeouts and dropped connections
+            where = "mid-reply" if partial else "before the reply started"
+            text = f"{message}. The connection dropped {where}; your prompt is kept: send again."
+            return ChatError("connection", text, partial)
+        return ChatError("other", str(message), partial)
+    if status == 429:
+        if not message.retryable:  # out of quota: waiting does not help
+            return ChatError("rate_limited", str(message), partial)
+        retry = retry_after_seconds(exc)
+        when = f"in {retry:.0f} s" if retry is not None else "in a moment"
+        text = f"Rate limited: send again {when}." + (f" ({message.detail})" * bool(message.detail))
+        return ChatError("rate_limited", text, partial)
+    if status in (401, 403):
+        return ChatError("auth", str(message), partial)
+    if 400 <= status < 500:
+        return ChatError("bad_request", str(message), partial)
+    return ChatError("server", f"{message}. Send again.", partial)
 
 
 def _opt_int(value: object) -> int | None:

@@ -45,7 +45,7 @@ class ServiceError(Exception):
         self.hint = hint
 
 
-def _body_error(exc: Any) -> tuple[str, str | None, str | None]:
+def error_fields(exc: Any) -> tuple[str, str | None, str | None]:
     """(message, code, param) from an OpenAI-shaped error body, tolerating any shape."""
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
@@ -93,7 +93,7 @@ def is_retryable(exc: BaseException) -> bool:
 
 def _describe_status(exc: Any) -> UserMessage:
     status = int(exc.status_code)
-    message, code, param = _body_error(exc)
+    message, code, param = error_fields(exc)
     detail = message + (f" [{param}]" if param else "")
     if status == 401:
         return UserMessage(

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui.core.exports import FORMATS, QUANTIZATIONS, serve_commands
-from tui.services.errors import ServiceError, _body_error
+from tui.services.errors import ServiceError, error_fields
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -163,7 +163,7 @@ async def _create(
     try:
         created: Any = await client.post("/exports", body=body, cast_to=object)
     except openai.NotFoundError as exc:
-        _message, code, _param = _body_error(exc)
+        _message, code, _param = error_fields(exc)
         if code is None or code == "unknown_url":  # no such route: OpenAI, or not ft-tui
             raise refusal(model, f"The server at {client.base_url}") from None
         raise
