@@ -42,6 +42,7 @@ class StandInHub:
         self.break_file: str | None = None
         self.break_after = 0
         self.broken = False
+        self.cut_done = False  # the cut happens once; clearing `broken` repairs the file
         self.requests: list[tuple[str, str, str | None]] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -202,7 +203,7 @@ class StandInHub:
                 self.end_headers()
                 if head:
                     return
-                cut = hub.break_after if breaking else None
+                cut = hub.break_after if breaking and not hub.cut_done else None
                 self._send_body(body, weights, cut)
 
             def _send_body(self, body: bytes, weights: bool, cut: int | None) -> None:
@@ -211,7 +212,7 @@ class StandInHub:
                 while sent < len(body):
                     if cut is not None and sent >= cut:
                         # A dropped connection mid-file; the next requests fail until repaired.
-                        hub.broken = True
+                        hub.broken = hub.cut_done = True
                         self.close_connection = True
                         self.wfile.flush()
                         self.connection.shutdown(2)
