@@ -10,11 +10,72 @@ from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+RuleId = Literal[
+    "empty_file",
+    "binary_file",
+    "too_few_examples",
+    "file_too_large_for_files_api",
+    "file_too_large",
+    "too_many_image_examples",
+    "unknown_model",
+    "invalid_utf8",
+    "invalid_json",
+    "truncated_last_line",
+    "line_too_long",
+    "bom",
+    "crlf_line_ending",
+    "blank_line",
+    "not_an_object",
+    "unrecognized_format",
+    "format_mismatch",
+    "missing_messages",
+    "example_level_weight",
+    "unknown_top_level_key",
+    "invalid_tools",
+    "invalid_functions",
+    "invalid_parallel_tool_calls",
+    "message_not_object",
+    "message_missing_role",
+    "unrecognized_role",
+    "message_missing_content",
+    "invalid_content",
+    "message_unknown_key",
+    "invalid_name",
+    "missing_assistant_message",
+    "invalid_weight",
+    "weight_not_on_assistant",
+    "invalid_tool_calls",
+    "tool_call_arguments_not_string",
+    "tool_call_arguments_invalid_json",
+    "invalid_function_call",
+    "tool_message_without_call",
+    "invalid_content_part",
+    "invalid_image_url",
+    "invalid_image_detail",
+    "image_too_large",
+    "too_many_images",
+    "image_in_assistant",
+    "forbidden_special_token",
+    "invalid_preference",
+    "invalid_completion",
+    "too_many_tokens",
+    "no_system_message",
+    "no_user_message",
+    "empty_content",
+    "empty_assistant_message",
+    "last_message_not_assistant",
+    "duplicate_example",
+    "validation_overlap",
+    "possible_secret",
+    "unusually_long_example",
+    "empty_completion",
+]
+"""Every rule id: a typo in a rule id is a type error (mypy), not a KeyError at run time."""
 
 
 @dataclass(frozen=True)
 class Rule:
-    id: str
+    id: RuleId
     severity: Severity
     title: str
     hint: str

@@ -55,7 +55,7 @@ def lint_example(
     """
     import orjson
 
-    from tui.core.lint.content import find_escaped_special_tokens, find_secret
+    from tui.core.lint.content import raw_line_issues
 
     info = resolve_model(model)
     fmt = file_format or detect_format(example)
@@ -63,16 +63,9 @@ def lint_example(
     issues = [make_issue(None, r, m) for r, m in outcome.issues]
     try:
         text = orjson.dumps(example)
-    except TypeError:
+    except (TypeError, orjson.JSONEncodeError):
         text = b""
-    specials = find_escaped_special_tokens(text.decode())
-    if specials:
-        issues.append(
-            make_issue(None, "forbidden_special_token", "text contains " + ", ".join(specials))
-        )
-    secret = find_secret(text)
-    if secret is not None:
-        issues.append(make_issue(None, "possible_secret", f"looks like {secret}"))
+    issues += [make_issue(None, r, m) for r, m in raw_line_issues(text, example)]
     limit = info.training_limit
     over = limit is not None and outcome.total_tokens > limit
     if over:

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
+
+import orjson
+
+from tui.core.rules import RuleId
 
 FORBIDDEN_SPECIAL_TOKENS = (
     "<|endoftext|>",
@@ -74,7 +79,7 @@ def find_secret(raw_line: bytes) -> str | None:
     return None
 
 
-def check_image_url(url: object) -> tuple[str, str] | None:
+def check_image_url(url: object) -> tuple[RuleId, str] | None:
     """(rule, message) for a bad image URL, else None."""
     if not isinstance(url, str) or not url:
         return ("invalid_image_url", "image_url.url must be a non-empty string")
@@ -98,3 +103,22 @@ def check_image_url(url: object) -> tuple[str, str] | None:
     except ValueError:
         return ("invalid_image_url", "data URL payload is not valid base64")
     return None
+
+
+def raw_line_issues(raw: bytes, example: object) -> list[tuple[RuleId, str]]:
+    """Rules that read an example's JSON text: special tokens (written literally or JSON-escaped)
+    and secrets. The one place for them: file lines and single examples (`lint_example`, which
+    passes the example's own JSON) get the same checks."""
+    issues: list[tuple[RuleId, str]] = []
+    specials = find_special_tokens(raw)
+    if not specials and b"\\u003" in raw:
+        try:
+            specials = find_escaped_special_tokens(orjson.dumps(example).decode())
+        except orjson.JSONEncodeError:  # nested deeper than orjson writes (255 levels)
+            specials = find_escaped_special_tokens(json.dumps(example, ensure_ascii=False))
+    if specials:
+        issues.append(("forbidden_special_token", "text contains " + ", ".join(specials)))
+    secret = find_secret(raw)
+    if secret is not None:
+        issues.append(("possible_secret", f"looks like {secret}"))
+    return issues

@@ -9,7 +9,7 @@ from tui.core.lint.dedup import HashIndex
 from tui.core.lint.scan import HASH_BUCKETS, ISSUES_KEPT_PER_RULE, ChunkResult
 from tui.core.models_catalog import ModelInfo
 from tui.core.pricing import training_cost_usd
-from tui.core.rules import RULES
+from tui.core.rules import RULES, RuleId
 from tui.core.stats import Distribution, Estimate, Summary, default_epochs, summarize
 
 MIN_EXAMPLES = 10
@@ -38,7 +38,7 @@ class Issue:
         }
 
 
-def make_issue(line: int | None, rule_id: str, message: str) -> Issue:
+def make_issue(line: int | None, rule_id: RuleId, message: str) -> Issue:
     r = RULES[rule_id]
     return Issue(line, rule_id, r.severity, message, r.hint)
 
@@ -140,7 +140,7 @@ class ReportBuilder:
     billable: int = 0
     done_bytes: int = 0
     cancelled: bool = False
-    issues: list[tuple[int | None, str, str]] = field(default_factory=list)
+    issues: list[tuple[int | None, RuleId, str]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     messages: Distribution = field(default_factory=Distribution)
     tokens: Distribution = field(default_factory=Distribution)
@@ -148,7 +148,7 @@ class ReportBuilder:
     longest: list[tuple[int, int]] = field(default_factory=list)
     hashes: HashIndex = field(default_factory=lambda: HashIndex(HASH_BUCKETS))
 
-    def add_issue(self, line: int | None, rule_id: str, message: str) -> None:
+    def add_issue(self, line: int | None, rule_id: RuleId, message: str) -> None:
         n = self.counts.get(rule_id, 0)
         self.counts[rule_id] = n + 1
         if n < ISSUES_KEPT_PER_RULE:
@@ -162,8 +162,8 @@ class ReportBuilder:
             kept[rule_id] = kept.get(rule_id, 0) + 1
             if n < ISSUES_KEPT_PER_RULE:
                 self.issues.append((offset + line if line else None, rule_id, message))
-        for rule_id, n in chunk.counts.items():
-            self.counts[rule_id] = self.counts.get(rule_id, 0) + n
+        for counted_rule, n in chunk.counts.items():
+            self.counts[counted_rule] = self.counts.get(counted_rule, 0) + n
         self.lines += chunk.lines
         self.examples += chunk.examples
         self.counted += chunk.counted

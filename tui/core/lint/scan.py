@@ -12,14 +12,14 @@ import threading
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import orjson
 
 from tui.core.formats import Format
-from tui.core.lint.content import find_escaped_special_tokens, find_secret, find_special_tokens
+from tui.core.lint.content import raw_line_issues
 from tui.core.lint.example import check_example
 from tui.core.lint.outcome import ExampleOutcome
+from tui.core.rules import RuleId
 from tui.core.stats import Distribution
 from tui.core.tokens import token_counter
 
@@ -51,7 +51,7 @@ class ChunkResult:
     counted: int = 0  # examples whose tokens could be counted
     image_examples: int = 0
     billable_tokens: int = 0  # sum of min(limit, tokens)
-    issues: list[tuple[int, str, str]] = field(default_factory=list)
+    issues: list[tuple[int, RuleId, str]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     messages: Distribution = field(default_factory=Distribution)
     tokens: Distribution = field(default_factory=Distribution)
@@ -61,14 +61,14 @@ class ChunkResult:
     hash_lines: list[array[int]] = field(default_factory=list)
     cancelled: bool = False
 
-    def add_issue(self, line: int | None, rule_id: str, message: str) -> None:
+    def add_issue(self, line: int | None, rule_id: RuleId, message: str) -> None:
         n = self.counts.get(rule_id, 0)
         self.counts[rule_id] = n + 1
         if n < ISSUES_KEPT_PER_RULE:
             self.issues.append((line or 0, rule_id, message))
 
 
-def _decode_problem(raw: bytes, at_eof_without_newline: bool) -> tuple[str, str]:
+def _decode_problem(raw: bytes, at_eof_without_newline: bool) -> tuple[RuleId, str]:
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -122,18 +122,6 @@ def _record_counts(
         heapq.heappush(longest, item)
     elif item > longest[0]:
         heapq.heapreplace(longest, item)
-
-
-def _check_raw_text(result: ChunkResult, raw: bytes, example: Any, line_no: int) -> None:
-    """Rules that read the line's text: special tokens (literal or JSON-escaped), secrets."""
-    specials = find_special_tokens(raw)
-    if not specials and b"\\u003" in raw:
-        specials = find_escaped_special_tokens(orjson.dumps(example).decode())
-    if specials:
-        result.add_issue(line_no, "forbidden_special_token", "text contains " + ", ".join(specials))
-    secret = find_secret(raw)
-    if secret is not None:
-        result.add_issue(line_no, "possible_secret", f"looks like {secret}")
 
 
 def scan_chunk(task: ChunkTask, cancel: threading.Event | None = None) -> ChunkResult:
@@ -192,7 +180,8 @@ def scan_chunk(task: ChunkTask, cancel: threading.Event | None = None) -> ChunkR
             outcome = check_example(example, task.file_format, counter, task.reinforcement)
             for rule_id, message in outcome.issues:
                 add(line_no, rule_id, message)
-            _check_raw_text(result, raw, example, line_no)
+            for rule_id, message in raw_line_issues(raw, example):
+                add(line_no, rule_id, message)
             digest = int.from_bytes(hashlib.blake2b(body, digest_size=8).digest(), "little")
             bucket = digest % HASH_BUCKETS
             result.hashes[bucket].append(digest)
