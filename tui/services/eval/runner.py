@@ -139,9 +139,11 @@ async def run_eval(
     on_start: Callable[[str, int, int], None] | None = None,
 ) -> RunSummary:
     """Run (or resume) an eval; returns the final `RunSummary`. Raises `EvalError` for bad
-    input before any call is made. `on_start(run_id, examples, already_done)` is called once
-    the dataset is read; `on_row` after each stored row. `backends` is for tests and
-    benchmarks (by default one is made from the profiles and closed at the end)."""
+    input before any call is made. With `resume_run_id` the stored spec is used and `spec` is
+    ignored; rows already stored are not asked again. `on_start(run_id, examples,
+    already_done)` is called once the dataset is read; `on_row` after each stored row.
+    `backends`: by default one is made from the profiles and closed at the end; pass one (e.g.
+    `Backends(k, connect=…)` with the app's connections) to share connections."""
     if resume_run_id is not None:
         spec = store.spec(resume_run_id)
     spec = check_spec(spec)
