@@ -242,8 +242,8 @@ def test_job_creation_checks_every_field(shared_server: LocalServer) -> None:
     )
     many = {f"k{i}": "v" for i in range(17)}
     assert _job_error(shared_server, **(ok | {"metadata": many}))["param"] == "metadata"
-    dpo = _job_error(shared_server, **(ok | {"method": {"type": "dpo"}}))
-    assert dpo["param"] == "method.type" and "supervised" in dpo["message"]
+    dpo = _job_error(shared_server, **(ok | {"method": {"type": "dpo"}}))  # a chat file
+    assert dpo["param"] == "training_file" and dpo["code"] == "file_format_mismatch"
     rft = _job_error(shared_server, **(ok | {"method": {"type": "reinforcement"}}))
     assert rft["code"] == "unsupported_method"
     unknown = _job_error(shared_server, **ok, extra_body={"colour": "blue"})

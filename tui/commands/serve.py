@@ -14,6 +14,7 @@ from tui.commands import serve_models
 from tui.config import local_server_dir
 
 if TYPE_CHECKING:
+    from tui.local.drivers import TrainingDriver
     from tui.local.inference.options import ChatOptions
 
 _SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
@@ -56,6 +57,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="base URL of the vLLM OpenAI server for --inference vllm (e.g. http://gpu:8000)",
     )
     parser.add_argument(
+        "--train-processes",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="train each job as N processes under accelerate (DDP; gloo on CPU, NCCL on CUDA)",
+    )
+    parser.add_argument(
+        "--accelerate-config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="accelerate config for training (FSDP, DeepSpeed ZeRO, several machines)",
+    )
+    parser.add_argument(
         "--max-upload-size",
         default="512M",
         metavar="SIZE",
@@ -68,6 +83,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="a request body that sends nothing for this long is answered 408 (default 30)",
     )
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)
 
 
 def _positive_seconds(text: str) -> float:
@@ -89,6 +110,28 @@ def _chat_options(args: argparse.Namespace) -> ChatOptions:
         inference=args.inference,
         vllm_url=args.vllm_url,
     )
+
+
+def _training_driver(args: argparse.Namespace) -> TrainingDriver | None:
+    """None (one spawned process per job) unless --train-processes/--accelerate-config ask for
+    accelerate; raises ValueError for a config accelerate cannot read."""
+    processes: int | None = getattr(args, "train_processes", None)
+    config: Path | None = getattr(args, "accelerate_config", None)
+    if config is None and (processes is None or processes == 1):
+        return None
+    from tui.local.launch import (
+        AccelerateConfigError,
+        LaunchTrainingDriver,
+        check_accelerate_config,
+    )
+
+    if config is not None:
+        config = config.expanduser().resolve()
+        try:
+            check_accelerate_config(config)
+        except AccelerateConfigError as exc:
+            raise ValueError(str(exc)) from None
+    return LaunchTrainingDriver(processes, config)
 
 
 def parse_size(text: str) -> int:
@@ -172,6 +215,7 @@ def run(args: argparse.Namespace) -> int:
         extra: dict[str, Path] = {}  # every --model is in `models`
         max_upload = parse_size(args.max_upload_size)
         chat_options = _chat_options(args)
+        training = _training_driver(args)
     except ValueError as exc:
         print(f"ft-tui serve: {exc}", file=sys.stderr)
         return 2
@@ -224,7 +268,7 @@ def run(args: argparse.Namespace) -> int:
     )
     settings = serve_models.with_models(settings, models, templates)
     try:
-        app = create_app(settings, inference=chat_options.driver())
+        app = create_app(settings, training=training, inference=chat_options.driver())
     except Exception as exc:  # e.g. a corrupt or locked database
         print(f"ft-tui serve: cannot start: {exc}", file=sys.stderr)
         sock.close()

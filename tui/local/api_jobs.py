@@ -24,7 +24,9 @@ from tui.local.api_common import (
 from tui.local.base_models import BaseModelError
 from tui.local.context import ServerContext
 from tui.local.errors import bad_request, not_found
-from tui.local.validation import INT32, bounded_int, finite_float
+from tui.local.file_validation import file_format
+from tui.local.training import hyperparameters
+from tui.local.validation import INT32, bounded_int
 
 SUFFIX_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 CREATE_FIELDS = frozenset(
@@ -40,72 +42,70 @@ CREATE_FIELDS = frozenset(
         "integrations",
     }
 )
-HYPERPARAMETERS = ("batch_size", "learning_rate_multiplier", "n_epochs")
-# The local server's documented range (README): above it LoRA training diverges to NaN.
-MAX_LEARNING_RATE_MULTIPLIER = 100.0
 MAX_METADATA_PAIRS = 16
 
 
-def _check_hyperparameters(value: Any, where: str) -> dict[str, Any]:
+def _check_hyperparameters(value: Any, where: str, method: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise bad_request(f"Invalid type for '{where}': expected an object.", param=where)
-    for key in value:
-        if key not in HYPERPARAMETERS:
-            raise bad_request(
-                f"Unknown hyperparameter '{key}' for supervised fine-tuning.",
-                param=f"{where}.{key}",
-            )
-    checked: dict[str, Any] = {}
-    for key, number in value.items():
-        param = f"{where}.{key}"
-        if number == "auto":
-            checked[key] = "auto"
-        elif key == "learning_rate_multiplier":
-            checked[key] = finite_float(
-                number, param, low=0, high=MAX_LEARNING_RATE_MULTIPLIER, low_exclusive=True
-            )
-        else:
-            low, high = (1, 50) if key == "n_epochs" else (1, 256)
-            integral = isinstance(number, int) and not isinstance(number, bool)
-            if not integral or not low <= number <= high:
-                raise bad_request(
-                    f"Invalid value for '{param}': {number!r}. It must be an integer from "
-                    f"{low} to {high} or 'auto'.",
-                    param=param,
-                )
-            checked[key] = number
-    return checked
+    try:
+        return hyperparameters.check(method, value, where)
+    except hyperparameters.HyperparameterError as exc:
+        raise bad_request(exc.message, param=exc.name, code=exc.code) from None
 
 
 def _method_and_hyperparameters(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    legacy = _check_hyperparameters(body.get("hyperparameters"), "hyperparameters")
     method = body.get("method")
     if method is None:
         method = {"type": "supervised"}
     if not isinstance(method, dict):
         raise bad_request("Invalid type for 'method': expected an object.", param="method")
     kind = method.get("type", "supervised")
-    if kind in ("dpo", "reinforcement"):
+    if kind == "reinforcement":
         raise bad_request(
-            f"The local server supports only supervised fine-tuning; method '{kind}' is not "
-            "supported yet.",
+            "The local server supports supervised and DPO fine-tuning; method 'reinforcement' "
+            "is not supported.",
             param="method.type",
             code="unsupported_method",
         )
-    if kind != "supervised":
+    if kind not in ("supervised", "dpo"):
         raise bad_request(
-            f"Invalid value for 'method.type': {kind!r}; use 'supervised'.", param="method.type"
+            f"Invalid value for 'method.type': {kind!r}; use 'supervised' or 'dpo'.",
+            param="method.type",
         )
-    supervised = method.get("supervised") or {}
-    if not isinstance(supervised, dict):
-        raise bad_request("Invalid type for 'method.supervised'.", param="method.supervised")
+    legacy = _check_hyperparameters(body.get("hyperparameters"), "hyperparameters", kind)
+    inner = method.get(kind) or {}
+    if not isinstance(inner, dict):
+        raise bad_request(f"Invalid type for 'method.{kind}'.", param=f"method.{kind}")
     nested = _check_hyperparameters(
-        supervised.get("hyperparameters"), "method.supervised.hyperparameters"
+        inner.get("hyperparameters"), f"method.{kind}.hyperparameters", kind
     )
-    merged = dict.fromkeys(HYPERPARAMETERS, "auto") | legacy | nested
-    return {"type": "supervised", "supervised": {"hyperparameters": merged}}, merged
+    shown = hyperparameters.OPENAI_KEYS + (hyperparameters.DPO_KEYS if kind == "dpo" else ())
+    merged = dict.fromkeys(shown, "auto") | legacy | nested
+    return {"type": kind, kind: {"hyperparameters": merged}}, merged
+
+
+def _check_file_fits_method(ctx: ServerContext, file_id: str, name: str, method: str) -> None:
+    """A DPO preference file given to an SFT job (or the reverse) is refused at once."""
+    found = file_format(ctx.settings.files_dir / file_id)
+    wanted = "preference" if method == "dpo" else "chat"
+    if found in (None, wanted):
+        return
+    what = {"preference": "a DPO preference file", "chat": "a chat (SFT) file"}.get(
+        found, f"a {found} file"
+    )
+    needs = (
+        "DPO needs preference lines (input / preferred_output / non_preferred_output)"
+        if method == "dpo"
+        else "supervised fine-tuning needs chat lines with messages"
+    )
+    raise bad_request(
+        f"The {name} {file_id} is {what}, but the job's method is {method!r}: {needs}.",
+        param=name,
+        code="file_format_mismatch",
+    )
 
 
 def _checked_file(ctx: ServerContext, body: dict[str, Any], name: str) -> str | None:
@@ -143,15 +143,20 @@ def _checked_metadata(value: Any) -> dict[str, str] | None:
 
 async def _checked_model(ctx: ServerContext, body: dict[str, Any]) -> str:
     model = require_str(body, "model")
-    if model.startswith("ft:"):
-        raise bad_request(
-            "Continuing training from a fine-tuned model is not supported by the local server "
-            "yet; use a base model.",
-            param="model",
-            code="model_not_available",
-        )
+    if model.startswith("ft:"):  # continued training from that fine-tune's adapter
+        source = ctx.store.get_model(model)
+        if source is None:
+            raise bad_request(
+                f"The model {model!r} does not exist; continue training from a fine-tuned "
+                "model or checkpoint listed by /v1/models.",
+                param="model",
+                code="model_not_available",
+            )
+        model_to_check = str(source["base"])
+    else:
+        model_to_check = model
     try:  # may ask the Hugging Face Hub about a model that is not downloaded yet
-        await anyio.to_thread.run_sync(ctx.registry.check_trainable, model)
+        await anyio.to_thread.run_sync(ctx.registry.check_trainable, model_to_check)
     except BaseModelError as exc:
         raise bad_request(exc.message, param="model", code=exc.code) from None
     return model
@@ -185,6 +190,9 @@ async def create_job(request: Request) -> Response:
     assert training_file is not None
     validation_file = _checked_file(ctx, body, "validation_file")
     method, hyperparameters = _method_and_hyperparameters(body)
+    for name, file_id in (("training_file", training_file), ("validation_file", validation_file)):
+        if file_id:
+            _check_file_fits_method(ctx, file_id, name, str(method["type"]))
     if body.get("integrations"):
         raise bad_request(
             "Integrations (Weights & Biases) are not supported by the local server.",

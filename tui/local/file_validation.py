@@ -21,8 +21,40 @@ class JobFailure(Exception):
         self.param = param
 
 
+def file_format(path: Path) -> str | None:
+    """The format of a JSONL file's first example ("chat", "preference", ...), None if unknown."""
+    import json
+
+    from tui.core.formats import detect_format
+
+    try:
+        with path.open("rb") as handle:
+            for raw in handle:
+                if raw.strip():
+                    found = detect_format(json.loads(raw))
+                    return None if found == "unknown" else found
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _check_method(path: Path, param: str, job: dict[str, Any]) -> None:
+    method = (job.get("method") or {}).get("type") or "supervised"
+    wanted = "preference" if method == "dpo" else "chat"
+    found = file_format(path)
+    if found is not None and found != wanted:
+        raise JobFailure(
+            "file_format_mismatch",
+            f"The {param} is a {found} file, but the job's method is {method!r}.",
+            param,
+        )
+
+
 def validate_job_files(files_dir: Path, job: dict[str, Any]) -> int:
     """Lint the training (and validation) file; return the number of training examples."""
+    _check_method(files_dir / str(job["training_file"]), "training_file", job)
+    if job.get("validation_file"):
+        _check_method(files_dir / str(job["validation_file"]), "validation_file", job)
     n_examples = _check(files_dir / str(job["training_file"]), "training_file", "training")
     if n_examples < MIN_EXAMPLES:
         raise JobFailure(

@@ -12,8 +12,10 @@ import logging
 import shutil
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from tui.core.model_names import fine_tune_base
 from tui.local import ids
 from tui.local.drivers import RunResult, TrainingDriver, TrainingRun
 from tui.local.errors import ApiError, conflict
@@ -21,13 +23,13 @@ from tui.local.file_validation import JobFailure, validate_job_files
 from tui.local.result_file import write_result_csv
 from tui.local.settings import ServerSettings
 from tui.local.store import Store, now
+from tui.local.training import hyperparameters
 from tui.local.training.interface import (
-    Hyperparameters,
     TrainingError,
     TrainingOutcome,
     TrainingRequest,
-    resolve_auto_hyperparameters,
 )
+from tui.local.training.state import drop_pause_state
 
 log = logging.getLogger("ft_tui.server")
 
@@ -47,13 +49,18 @@ ModelGate = Callable[[str, str], bool]
 def planned_model_name(job: dict[str, Any]) -> str:
     """`ft:<base>:local:<suffix>:<id>`, fixed for the life of the job (also across pauses)."""
     suffix = job.get("user_provided_suffix") or ""
-    return f"ft:{job['model']}:local:{suffix}:{str(job['id'])[-8:]}"
+    base = fine_tune_base(str(job["model"])) or job["model"]  # continued training: its base
+    return f"ft:{base}:local:{suffix}:{str(job['id'])[-8:]}"
+
+
+def method_of(job: dict[str, Any]) -> str:
+    return "dpo" if (job.get("method") or {}).get("type") == "dpo" else "supervised"
 
 
 def hyperparameters_of(job: dict[str, Any]) -> dict[str, Any]:
     method = job.get("method") or {}
-    supervised = method.get("supervised") or {}
-    found = supervised.get("hyperparameters") or job.get("hyperparameters") or {}
+    nested = method.get(method_of(job)) or {}
+    found = nested.get("hyperparameters") or job.get("hyperparameters") or {}
     return dict(found)
 
 
@@ -151,8 +158,10 @@ class JobRunner:
                     status="cancelled",
                     finished_at=now(),
                     estimated_finish=None,
+                    resume_dir=None,
                 ):
                     self._store.add_event(job_id, "Fine-tuning job cancelled")
+                    drop_pause_state(self._settings.job_dir(job_id))
                     return
                 raise self._not_in_state(job_id, "cancelled")
             self._cancel_requested = True
@@ -205,7 +214,7 @@ class JobRunner:
                 self._fail(job_id, failure.code, failure.message, failure.param)
                 continue
             method = dict(job["method"] or {"type": "supervised"})
-            method["supervised"] = {"hyperparameters": resolved}
+            method[method_of(job)] = {"hyperparameters": resolved}
             if self._store.transition(
                 job_id,
                 ("validating_files",),
@@ -219,19 +228,10 @@ class JobRunner:
     def _resolve_hyperparameters(job: dict[str, Any], n_examples: int) -> dict[str, Any]:
         given = hyperparameters_of(job)
         try:
-            resolved = resolve_auto_hyperparameters(
-                n_examples,
-                given.get("n_epochs"),
-                given.get("batch_size"),
-                given.get("learning_rate_multiplier"),
-            )
+            resolved = hyperparameters.resolve(method_of(job), n_examples, given)
         except TrainingError as exc:
             raise JobFailure(exc.code, exc.message, "hyperparameters") from None
-        return {
-            "n_epochs": resolved.n_epochs,
-            "batch_size": resolved.batch_size,
-            "learning_rate_multiplier": resolved.learning_rate_multiplier,
-        }
+        return hyperparameters.echo(method_of(job), resolved)
 
     def _launch_next(self) -> None:
         with self._lock:
@@ -282,12 +282,20 @@ class JobRunner:
         return first
 
     def _request_for(self, job: dict[str, Any]) -> TrainingRequest:
+        base, init_adapter = str(job["model"]), None
+        if base.startswith("ft:"):  # continued training: the fine-tune's base and adapter
+            source = self._store.get_model(base)
+            if source is None:
+                raise JobFailure(
+                    "model_not_available",
+                    f"The fine-tuned model {base!r} no longer exists.",
+                    "model",
+                )
+            base, init_adapter = str(source["base"]), Path(str(source["adapter_dir"]))
         try:
-            model_dir = self._resolve_model(str(job["model"]))
+            model_dir = self._resolve_model(base)
         except Exception as exc:
-            raise JobFailure(
-                "invalid_model", f"Base model {job['model']!r}: {exc}", "model"
-            ) from exc
+            raise JobFailure("invalid_model", f"Base model {base!r}: {exc}", "model") from exc
         hp = hyperparameters_of(job)
         validation = job.get("validation_file")
         return TrainingRequest(
@@ -295,15 +303,13 @@ class JobRunner:
             model_dir=model_dir,
             training_file=self._settings.files_dir / str(job["training_file"]),
             validation_file=self._settings.files_dir / str(validation) if validation else None,
-            hyperparameters=Hyperparameters(
-                n_epochs=int(hp["n_epochs"]),
-                batch_size=int(hp["batch_size"]),
-                learning_rate_multiplier=float(hp["learning_rate_multiplier"]),
-            ),
+            hyperparameters=hyperparameters.from_echo(hp),
             seed=int(job["seed"]),
             work_dir=self._settings.job_dir(str(job["id"])),
             fine_tuned_model=planned_model_name(job),
             resume=self._store.job_resume_dir(str(job["id"])) is not None,
+            method="dpo" if method_of(job) == "dpo" else "supervised",
+            init_adapter=init_adapter,
         )
 
     def _reap(self) -> None:
@@ -399,5 +405,8 @@ class JobRunner:
             error=error,
             finished_at=now(),
             estimated_finish=None,
+            resume_dir=None,
         ):
             self._store.add_event(job_id, message, level="error")
+            # A failed job never resumes: its pause state (optimizer, weights) goes.
+            drop_pause_state(self._settings.job_dir(job_id))

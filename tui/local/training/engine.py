@@ -166,13 +166,31 @@ def common_args(req: TrainingRequest, base: Base, longest: int) -> dict[str, Any
     }
 
 
+_BACKEND_NAMES = {"MULTI_CPU": "DDP", "MULTI_GPU": "DDP", "FSDP": "FSDP", "DEEPSPEED": "DeepSpeed"}
+
+
 def attach(trainer: Any, bridge: Any) -> None:
-    """Give the bridge its trainer; drop the callback that prints every log line to stdout."""
+    """Give the bridge its trainer; drop the callback that prints every log line to stdout;
+    say on how many processes, with which backend, the job trains (its first event)."""
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
     bridge.trainer = trainer
     trainer.remove_callback(PrinterCallback)
     trainer.remove_callback(ProgressCallback)
+    if bridge.config.is_main:
+        bridge.config.sink.event(describe_processes(trainer))
+
+
+def describe_processes(trainer: Any) -> str:
+    """`Training on N processes (DDP, gloo)`; one process: `Training on 1 process (cpu, fp32)`."""
+    accelerator = trainer.accelerator
+    n = int(accelerator.num_processes)
+    kind = str(getattr(accelerator.distributed_type, "name", accelerator.distributed_type))
+    if n == 1:
+        precision = "bf16" if trainer.args.bf16 else "fp16" if trainer.args.fp16 else "fp32"
+        return f"Training on 1 process ({accelerator.device.type}, {precision})"
+    backend = getattr(accelerator.state, "backend", None) or "default backend"
+    return f"Training on {n} processes ({_BACKEND_NAMES.get(kind, kind)}, {backend})"
 
 
 def steps_per_epoch(n_rows: int, batch_size: int) -> int:

@@ -2,12 +2,7 @@
 
 This module is cheap to import (no torch); `run_training` imports the training loop lazily.
 
-Hyperparameter rules (documented here because the job object echoes them):
-* `n_epochs` auto: the OpenAI cookbook rule, owned by `tui.core.stats.default_epochs` (the same
-  number the linter's estimate shows).
-* `batch_size` auto: about 0.2 % of the examples, clamped to 1..8 (`min(8, max(1, n // 500))`).
-* `learning_rate_multiplier` auto: 1.0. The learning rate is multiplier x BASE_LORA_LEARNING_RATE
-  (2e-4, a common LoRA default); the multiplier is never used as the learning rate itself.
+Hyperparameter names, ranges, defaults and "auto" rules: `hyperparameters.py`.
 """
 
 from __future__ import annotations
@@ -16,11 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from tui.core.stats import default_epochs
-
 BASE_LORA_LEARNING_RATE = 2e-4
-MAX_EPOCHS = 50
-MAX_BATCH_SIZE = 256
 
 StopKind = Literal["cancel", "pause"]
 
@@ -100,66 +91,19 @@ class TrainingOutcome:
     result_csv: Path | None
 
 
-def auto_batch_size(n_examples: int) -> int:
-    return min(8, max(1, n_examples // 500))
-
-
 def resolve_auto_hyperparameters(
     n_examples: int,
     n_epochs: int | str | None,
     batch_size: int | str | None,
     lr_mult: float | str | None,
 ) -> Hyperparameters:
-    """Replace "auto" (or None) by the documented rules; validate numbers.
+    """OpenAI's three hyperparameters with "auto" (or None) resolved (see `hyperparameters`).
 
-    Raises TrainingError("invalid_hyperparameters", …) for values out of OpenAI's ranges."""
-    epochs = default_epochs(n_examples) if _is_auto(n_epochs) else _as_int("n_epochs", n_epochs)
-    batch = (
-        auto_batch_size(n_examples) if _is_auto(batch_size) else _as_int("batch_size", batch_size)
-    )
-    mult = 1.0 if _is_auto(lr_mult) else _as_float("learning_rate_multiplier", lr_mult)
-    if not 1 <= epochs <= MAX_EPOCHS:
-        raise TrainingError(
-            "invalid_hyperparameters", f"n_epochs must be 1-{MAX_EPOCHS}, got {epochs}"
-        )
-    if not 1 <= batch <= MAX_BATCH_SIZE:
-        raise TrainingError(
-            "invalid_hyperparameters", f"batch_size must be 1-{MAX_BATCH_SIZE}, got {batch}"
-        )
-    if not mult > 0:
-        raise TrainingError(
-            "invalid_hyperparameters", f"learning_rate_multiplier must be > 0, got {mult}"
-        )
-    return Hyperparameters(n_epochs=epochs, batch_size=batch, learning_rate_multiplier=mult)
+    Raises TrainingError("invalid_hyperparameters", …) for values out of range."""
+    from tui.local.training.hyperparameters import resolve
 
-
-def _is_auto(value: object) -> bool:
-    return value is None or value == "auto"
-
-
-def _as_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise TrainingError("invalid_hyperparameters", f"{name} must be an integer or 'auto'")
-    try:
-        number = float(value)
-    except ValueError:
-        raise TrainingError(
-            "invalid_hyperparameters", f"{name} must be an integer or 'auto', got {value!r}"
-        ) from None
-    if number != int(number):
-        raise TrainingError("invalid_hyperparameters", f"{name} must be an integer, got {value!r}")
-    return int(number)
-
-
-def _as_float(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise TrainingError("invalid_hyperparameters", f"{name} must be a number or 'auto'")
-    try:
-        return float(value)
-    except ValueError:
-        raise TrainingError(
-            "invalid_hyperparameters", f"{name} must be a number or 'auto', got {value!r}"
-        ) from None
+    given = {"n_epochs": n_epochs, "batch_size": batch_size, "learning_rate_multiplier": lr_mult}
+    return resolve("supervised", n_examples, given)
 
 
 def run_training(req: TrainingRequest, sink: TrainingSink) -> TrainingOutcome:
@@ -167,7 +111,9 @@ def run_training(req: TrainingRequest, sink: TrainingSink) -> TrainingOutcome:
 
     Raises TrainingError for problems the user must fix (bad data, unusable model)."""
     if req.method == "dpo":
-        raise TrainingError("unsupported_method", "DPO training is not available yet")
+        from tui.local.training.dpo import train_dpo
+
+        return train_dpo(req, sink)
     from tui.local.training.sft import train_sft
 
     return train_sft(req, sink)

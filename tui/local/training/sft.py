@@ -59,11 +59,6 @@ def train_sft(req: TrainingRequest, sink: TrainingSink) -> TrainingOutcome:
             req.validation_file, base.tokenizer, max_length, what="validation file"
         )
         cut += valid_cut
-    if cut and engine.is_main_process():
-        sink.event(
-            f"{cut} example(s) longer than {max_length} tokens were truncated to that length",
-            level="warn",
-        )
     req.work_dir.mkdir(parents=True, exist_ok=True)
     if not req.resume and engine.is_main_process():
         clear_previous_run(req.work_dir)
@@ -98,6 +93,11 @@ def train_sft(req: TrainingRequest, sink: TrainingSink) -> TrainingOutcome:
             callbacks=[bridge],
         )
     engine.attach(trainer, bridge)
+    if cut and engine.is_main_process():
+        sink.event(
+            f"{cut} example(s) longer than {max_length} tokens were truncated to that length",
+            level="warn",
+        )
     prepared: Any = trainer.train_dataset  # packing may have merged rows
     bridge.config.steps_per_epoch = engine.steps_per_epoch(len(prepared), hp.batch_size)
     if valid_set:

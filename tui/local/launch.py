@@ -1,0 +1,171 @@
+"""The multi-process training driver: each job runs under `accelerate launch`.
+
+`ft-tui serve --train-processes N` starts N processes with accelerate's torchrun launcher (DDP:
+gloo on CPU, NCCL on CUDA); `--accelerate-config FILE` hands accelerate a config of its own
+(FSDP, DeepSpeed ZeRO, several machines), with N overriding its process count when given. The
+ranks run `tui.local.training.worker`; the server talks to them through files in the job's
+`launch/` folder (request, control, result) and kills the launcher's process group when a
+cancelled run does not stop in time. Launcher output goes to `launch/launcher.log`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tui.local.child_process import SERVER_PID_ENV
+from tui.local.drivers import RunResult, TrainingRun
+from tui.local.training.interface import StopKind, TrainingRequest
+from tui.local.training.worker import (
+    CONTROL_FILE,
+    REQUEST_FILE,
+    RESULT_FILE,
+    outcome_from_json,
+    request_to_json,
+)
+
+LOG_FILE = "launcher.log"
+LOG_TAIL_CHARS = 1500
+
+
+class AccelerateConfigError(Exception):
+    """The accelerate config file cannot be used."""
+
+
+def check_accelerate_config(path: Path) -> None:
+    """Refuse a config file accelerate cannot read (called when the server starts)."""
+    if not path.is_file():
+        raise AccelerateConfigError(f"accelerate config {path} does not exist")
+    try:
+        from accelerate.commands.config.config_args import load_config_from_file
+    except ImportError as exc:  # pragma: no cover - accelerate comes with the local extra
+        raise AccelerateConfigError(f"accelerate is not installed: {exc}") from exc
+    try:
+        load_config_from_file(str(path))
+    except Exception as exc:  # yaml/json/type errors: the message is what matters
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise AccelerateConfigError(f"accelerate config {path} is not valid: {detail}") from exc
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def launch_command(
+    run_dir: Path, db_path: Path, processes: int | None, config: Path | None
+) -> list[str]:
+    command = [sys.executable, "-m", "accelerate.commands.launch"]
+    if config is not None:
+        command += ["--config_file", str(config)]
+        if processes:
+            command += ["--num_processes", str(processes)]
+    else:
+        command += [
+            "--multi_gpu",  # accelerate's torchrun launcher; the ranks pick gloo on CPU
+            "--num_processes",
+            str(processes or 1),
+            "--num_machines",
+            "1",
+            "--mixed_precision",
+            "no",
+            "--dynamo_backend",
+            "no",
+            "--main_process_port",
+            str(_free_port()),
+        ]
+    return [*command, "-m", "tui.local.training.worker", str(run_dir), str(db_path)]
+
+
+class _LaunchedRun:
+    def __init__(
+        self, request: TrainingRequest, db_path: Path, processes: int | None, config: Path | None
+    ) -> None:
+        self._dir = request.work_dir / "launch"
+        self._dir.mkdir(parents=True, exist_ok=True)
+        for name in (CONTROL_FILE, RESULT_FILE):
+            (self._dir / name).unlink(missing_ok=True)
+        (self._dir / REQUEST_FILE).write_text(request_to_json(request), encoding="utf-8")
+        env = dict(os.environ)
+        env[SERVER_PID_ENV] = str(os.getpid())
+        env.setdefault("OMP_NUM_THREADS", "1")
+        with (self._dir / LOG_FILE).open("wb") as log:
+            self._process = subprocess.Popen(
+                launch_command(self._dir, db_path, processes, config),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,  # its own process group: kill() reaches every rank
+            )
+        self._result: RunResult | None = None
+
+    def request_stop(self, kind: StopKind) -> None:
+        staging = self._dir / (CONTROL_FILE + ".partial")
+        staging.write_text(kind, encoding="utf-8")
+        staging.replace(self._dir / CONTROL_FILE)
+
+    def result(self) -> RunResult | None:
+        if self._result is None and self._process.poll() is not None:
+            self._result = self._read_result()
+        return self._result
+
+    def _read_result(self) -> RunResult:
+        import json
+
+        try:
+            data = json.loads((self._dir / RESULT_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return RunResult(
+                error_code="training_launch_failed",
+                error_message="The training processes stopped before they could start "
+                f"(exit code {self._process.returncode}): {self._log_tail()}",
+            )
+        if "outcome" in data:
+            return RunResult(outcome=outcome_from_json(data["outcome"]))
+        return RunResult(error_code=data["error_code"], error_message=data["error_message"])
+
+    def _log_tail(self) -> str:
+        try:
+            text = (self._dir / LOG_FILE).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return "no launcher output"
+        lines = [line for line in text.strip().splitlines() if line.strip()]
+        errors = [line for line in lines if "Error" in line or "error" in line]
+        tail = "\n".join((errors or lines)[-3:])
+        return tail[-LOG_TAIL_CHARS:] + f" (full output in {self._dir / LOG_FILE})"
+
+    def wait(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self.result() is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            time.sleep(min(0.1, remaining))
+        return True
+
+    def kill(self) -> None:
+        if self._process.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._process.pid, signal.SIGKILL)  # the ranks ignore SIGTERM
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.wait(5.0)
+        self.result()
+
+
+class LaunchTrainingDriver:
+    """Runs each job as `processes` ranks (or as `config` says) under `accelerate launch`."""
+
+    def __init__(self, processes: int | None, config: Path | None) -> None:
+        self.processes = processes
+        self.config = config
+
+    def start(self, request: TrainingRequest, db_path: Path) -> TrainingRun:
+        return _LaunchedRun(request, db_path, self.processes, self.config)

@@ -1,0 +1,166 @@
+"""One rank of a multi-process training run, started by `accelerate launch` (see launch.py).
+
+    python -m tui.local.training.worker RUN_DIR DB_PATH
+
+RUN_DIR holds `request.json` (the `TrainingRequest`), `control` (the server writes `cancel` or
+`pause` there) and, when the run ends, `result.json` written by rank 0. Every rank trains (the
+Trainer and accelerate do the distribution); only rank 0 has a sink that writes events and
+checkpoints to the server's SQLite file, and only it reads the control file — the bridge
+broadcasts its decision to the other ranks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from tui.local.training.interface import (
+    Hyperparameters,
+    StopKind,
+    TrainingError,
+    TrainingOutcome,
+    TrainingRequest,
+)
+
+REQUEST_FILE = "request.json"
+CONTROL_FILE = "control"
+RESULT_FILE = "result.json"
+
+
+def request_to_json(request: TrainingRequest) -> str:
+    def plain(value: Any) -> Any:
+        if isinstance(value, Path):
+            return str(value)
+        if isinstance(value, tuple):
+            return list(value)
+        return value
+
+    data = {f.name: plain(getattr(request, f.name)) for f in dataclasses.fields(request)}
+    data["hyperparameters"] = {
+        f.name: plain(getattr(request.hyperparameters, f.name))
+        for f in dataclasses.fields(request.hyperparameters)
+    }
+    return json.dumps(data)
+
+
+def request_from_json(text: str) -> TrainingRequest:
+    data = json.loads(text)
+    hp = dict(data.pop("hyperparameters"))
+    hp["lora_target_modules"] = tuple(hp.get("lora_target_modules") or ())
+    paths = ("model_dir", "training_file", "validation_file", "work_dir", "init_adapter")
+    for key in paths:
+        if data.get(key) is not None:
+            data[key] = Path(data[key])
+    return TrainingRequest(hyperparameters=Hyperparameters(**hp), **data)
+
+
+def outcome_to_json(outcome: TrainingOutcome) -> dict[str, Any]:
+    return {
+        "status": outcome.status,
+        "trained_tokens": outcome.trained_tokens,
+        "adapter_dir": str(outcome.adapter_dir) if outcome.adapter_dir else None,
+        "result_csv": str(outcome.result_csv) if outcome.result_csv else None,
+    }
+
+
+def outcome_from_json(data: dict[str, Any]) -> TrainingOutcome:
+    return TrainingOutcome(
+        status=data["status"],
+        trained_tokens=int(data["trained_tokens"]),
+        adapter_dir=Path(data["adapter_dir"]) if data.get("adapter_dir") else None,
+        result_csv=Path(data["result_csv"]) if data.get("result_csv") else None,
+    )
+
+
+class _RankZeroSink:
+    """Events and checkpoints into the server's database; stop requests from the control file."""
+
+    def __init__(self, db_path: Path, job_id: str, control: Path) -> None:
+        from tui.local.progress import JobProgress
+        from tui.local.store import Store
+
+        self._progress = JobProgress(Store(db_path), job_id)
+        self._control = control
+
+    def event(
+        self,
+        message: str,
+        *,
+        level: str = "info",
+        type: str = "message",  # noqa: A002 - OpenAI's field name
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        self._progress.event(message, level=level, type=type, data=data)
+
+    def checkpoint(
+        self, *, step: int, metrics: dict[str, float], adapter_dir: Path, model_name: str
+    ) -> None:
+        self._progress.checkpoint(
+            step=step, metrics=metrics, adapter_dir=adapter_dir, model_name=model_name
+        )
+
+    def stop_requested(self) -> StopKind | None:
+        try:
+            text = self._control.read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        if text == "cancel":
+            return "cancel"
+        if text == "pause":
+            return "pause"
+        return None
+
+
+class _OtherRankSink:
+    """Ranks other than 0 report nothing (the bridge never calls them)."""
+
+    def event(self, message: str, **_: Any) -> None:
+        return None
+
+    def checkpoint(self, **_: Any) -> None:
+        return None
+
+    def stop_requested(self) -> StopKind | None:
+        return None
+
+
+def main(argv: list[str]) -> int:
+    from tui.local.child_process import prepare_trainer_child
+    from tui.local.training.interface import run_training
+
+    prepare_trainer_child()  # the server's pid comes from the launcher's environment
+    run_dir, db_path = Path(argv[0]), Path(argv[1])
+    rank_zero = int(os.environ.get("RANK", "0") or 0) == 0
+    request = request_from_json((run_dir / REQUEST_FILE).read_text(encoding="utf-8"))
+    sink: Any = (
+        _RankZeroSink(db_path, request.job_id, run_dir / CONTROL_FILE)
+        if rank_zero
+        else _OtherRankSink()
+    )
+    result: dict[str, Any]
+    try:
+        result = {"outcome": outcome_to_json(run_training(request, sink))}
+    except TrainingError as exc:
+        result = {"error_code": exc.code, "error_message": exc.message}
+    except BaseException as exc:  # the server turns this into a failed job
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        traceback.print_exc()
+        result = {
+            "error_code": "server_error",
+            "error_message": f"The trainer failed unexpectedly: {detail} "
+            f"(details in {run_dir / 'launcher.log'})",
+        }
+    if rank_zero:
+        staging = run_dir / (RESULT_FILE + ".partial")
+        staging.write_text(json.dumps(result), encoding="utf-8")
+        staging.replace(run_dir / RESULT_FILE)
+    return 0 if "outcome" in result else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
