@@ -89,6 +89,7 @@ class ChatScreen(ModeScreen):
         self._store_failed = False
         self._active: ChatView | None = None
         self._replying = False
+        self._prefilled: str | None = None  # the system prompt Chat filled in, not the user
         self.dataset_path: Path | None = None
         """Where F5 saved last; the next save offers it again."""
 
@@ -160,6 +161,7 @@ class ChatScreen(ModeScreen):
         if isinstance(model, str) and model:
             self.left.set_model(model)
             self._models_ready.set()
+            self._prefill_system_prompt(model)
             return True
         return False
 
@@ -184,6 +186,7 @@ class ChatScreen(ModeScreen):
             choices = await self._model_choices()
             if not self.left.model:
                 self.left.set_model(default_model(choices, DEFAULT_MODEL))
+                self._prefill_system_prompt(self.left.model)
         finally:
             self._models_ready.set()
 
@@ -204,7 +207,36 @@ class ChatScreen(ModeScreen):
         if choice:
             view.set_model(choice)
             self._models_ready.set()
+            if view is self.left:
+                self._prefill_system_prompt(choice)
         self.prompt.focus()
+
+    @work(exclusive=True, group="chat-system-prompt", exit_on_error=False)
+    async def _prefill_system_prompt(self, model: str) -> None:
+        """A fine-tune opens with the system prompt its training file used most (it answers
+        best with it); a prompt the user typed is never replaced."""
+        from tui.services.trained_prompt import trained_system_prompt
+
+        field = self.query_one("#system-prompt", Input)
+        if field.value.strip() and field.value != self._prefilled:
+            return
+        client = await self.app.connection.client()  # type: ignore[attr-defined]
+        found = await trained_system_prompt(client, model)
+        if field.value.strip() and field.value != self._prefilled:
+            return  # typed while we looked
+        if found is None:
+            if self._prefilled is not None and field.value == self._prefilled:
+                field.value = ""  # the pre-filled prompt belonged to the previous model
+            self._prefilled = None
+            return
+        field.value = found.prompt
+        self._prefilled = found.prompt
+        self.notify(
+            f"System prompt pre-filled from {model}'s training file (used by {found.examples:,}"
+            f" of {found.counted:,} examples). F3 edits it; Ctrl+U there clears it.",
+            title="System prompt pre-filled",
+            timeout=8,
+        )
 
     # -- sending -----------------------------------------------------------------------------
 

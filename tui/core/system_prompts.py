@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 MAX_LINES = 200_000  # enough to be sure which prompt dominates; huge files are not read to the end
@@ -36,21 +37,26 @@ def _system_text(example: object) -> str | None:
     return None
 
 
+def counts_in_lines(lines: Iterable[bytes], max_lines: int = MAX_LINES) -> Counter[str]:
+    """How many of the JSONL `lines` (examples) start with each system prompt."""
+    counts: Counter[str] = Counter()
+    for number, raw in enumerate(lines):
+        if number >= max_lines:
+            break
+        try:
+            example = json.loads(raw)
+        except ValueError:
+            continue
+        text = _system_text(example)
+        if text is not None:
+            counts[text] += 1
+    return counts
+
+
 def system_prompt_counts(path: Path, max_lines: int = MAX_LINES) -> Counter[str]:
     """How many examples of a JSONL file start with each system prompt."""
-    counts: Counter[str] = Counter()
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle):
-            if number >= max_lines:
-                break
-            try:
-                example = json.loads(raw)
-            except ValueError:
-                continue
-            text = _system_text(example)
-            if text is not None:
-                counts[text] += 1
-    return counts
+        return counts_in_lines(handle, max_lines)
 
 
 def most_common_system_prompt(path: Path, max_lines: int = MAX_LINES) -> str | None:
