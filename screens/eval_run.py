@@ -17,7 +17,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, ProgressBar, Static
+from textual.widgets import DataTable, ProgressBar
 
 from screens.base import ModeScreen
 from tui.services.eval.types import RowResult, RunSummary
@@ -35,12 +35,14 @@ from tui.services.eval_browse import (
 from tui.services.eval_live import LiveRun
 from tui.widgets.eval_answers import EvalAnswers
 from tui.widgets.eval_rows import EvalRowsTable
+from tui.widgets.eval_status import StatusLine
 from tui.widgets.eval_summary import EvalSummary
 
 if TYPE_CHECKING:
     from screens.eval import EvalScreen
 
-SUMMARY_EVERY_S = 0.25  # the summary re-renders at most this often while rows stream
+FLUSH_EVERY_S = 0.05  # streamed rows reach the widgets in batches, at most this often
+SUMMARY_EVERY = 5  # flushes between two renders of the summary table
 
 
 class EvalRunScreen(ModeScreen):
@@ -73,12 +75,14 @@ class EvalRunScreen(ModeScreen):
         self.model_index = 0
         self._stop_listening = None if live is None else live.listen(self._on_live)
         self._summary_due = False
+        self._incoming: list[RowResult] = []
+        self._flushes = 0
 
     def compose_body(self) -> ComposeResult:
-        yield Static("", id="run-title", markup=False)
+        yield StatusLine(id="run-title")
         yield ProgressBar(id="run-progress", show_eta=False)
         yield EvalSummary(id="run-summary")
-        yield Static("", id="run-filter")
+        yield StatusLine(id="run-filter")
         yield EvalRowsTable(id="run-rows")
         yield EvalAnswers(id="run-answers")
 
@@ -101,7 +105,7 @@ class EvalRunScreen(ModeScreen):
 
     def on_mount(self) -> None:
         self.table.focus()
-        self.set_interval(SUMMARY_EVERY_S, self._flush_summary)
+        self.set_interval(FLUSH_EVERY_S, self._flush)
         self._load()
 
     def on_unmount(self) -> None:
@@ -124,26 +128,39 @@ class EvalRunScreen(ModeScreen):
     # -- live rows -----------------------------------------------------------------------------
 
     def _on_live(self, live: LiveRun, row: RowResult | None) -> None:
+        """From the run (same event loop): buffer the row; `_flush` shows the rows."""
         if not self.is_mounted or self.summary is None:
             return
         if live.summary is not None:
             self.summary = live.summary
         if row is not None:
-            self.rows.append(row)
-            if keep(row, self.filter, self.labels, self.scorer):
-                was_empty = not self.table.lines
-                self.table.add_result(row)
-                if was_empty:
-                    self._show_selected()
-            self._show_filter()
-        self._summary_due = True
-        self._show_head()
-        self.refresh_bindings()
+            self._incoming.append(row)
+        else:  # started or finished: c / r change; never per row (the footer recomposes,
+            self._flush(force=True)  # which holds frames back while it does)
+            self.refresh_bindings()
 
-    def _flush_summary(self) -> None:
-        if self._summary_due:
+    def _flush(self, force: bool = False) -> None:
+        if self.summary is None:
+            return
+        rows, self._incoming = self._incoming, []
+        if rows:
+            labels, scorer = self.labels, self.scorer
+            was_empty = not self.table.lines
+            self.rows.extend(rows)
+            for row in rows:
+                if keep(row, self.filter, labels, scorer):
+                    self.table.add_result(row)
+            if was_empty and self.table.lines:
+                self._show_selected()
+            self._show_filter()
+            self._show_head()
+            self._summary_due = True
+        self._flushes += 1
+        if self._summary_due and (force or self._flushes % SUMMARY_EVERY == 0):
             self._summary_due = False
             self.query_one(EvalSummary).show(self.summary)
+        if force:
+            self._show_head()
 
     def _show_head(self) -> None:
         summary = self.summary
@@ -158,7 +175,7 @@ class EvalRunScreen(ModeScreen):
         done = len(self.rows)
         name = summary.dataset.rsplit("/", 1)[-1]
         title = f"{done}/{summary.examples} rows · {status} · {name} · {summary.run_id}"
-        self.query_one("#run-title", Static).update(title)
+        self.query_one("#run-title", StatusLine).set(title)
         bar = self.query_one(ProgressBar)
         bar.update(total=max(1, summary.examples), progress=done)
 
@@ -175,7 +192,7 @@ class EvalRunScreen(ModeScreen):
         text = Text(f"{shown} of {len(self.rows)}: {self.filter.describe()}")
         text.append(f" · model {self.current_model}", style="bold")
         text.append(" · f filter · m model · Enter chat · p prefer", style="dim")
-        self.query_one("#run-filter", Static).update(text)
+        self.query_one("#run-filter", StatusLine).set(text)
 
     def action_cycle_filter(self) -> None:
         kind = {ALL: DISAGREE, DISAGREE: FAILS, FAILS: ALL}[self.filter.kind]

@@ -13,11 +13,12 @@ from textual.widgets import Input, ProgressBar, SelectionList
 from screens.eval_form import NewEvalScreen
 from screens.eval_run import EvalRunScreen
 from tests.app.eval_helpers import BASE, OTHER, SIZE, held_out, make_app, open_eval
-from tests.app.helpers import text_of, wait_until
+from tests.app.helpers import wait_until
 from tests.eval.conftest import oracle, user_text
 from tests.fake_openai.fixture import fake_openai  # noqa: F401
 from tests.fake_openai.server import FakeOpenAI
 from tui.services.eval.store import EvalStore
+from tui.widgets.eval_status import StatusLine
 
 
 def _review(messages: list[Any]) -> int:
@@ -64,14 +65,16 @@ async def test_form_starts_a_run_that_streams_cancels_and_resumes(
             assert view.labels == [BASE, OTHER]
             bar = view.query_one(ProgressBar)
             assert bar.total == 12 and bar.progress == 3
-            assert "3/12 rows · running" in text_of(view.query_one("#run-title"))
+            assert "3/12 rows · running" in view.query_one("#run-title", StatusLine).plain
 
             await pilot.press("c")
             live = screen.live
             assert live is not None
             await wait_until(pilot, lambda: live.finished)
             release.set()
-            await wait_until(pilot, lambda: "cancelled" in text_of(view.query_one("#run-title")))
+            await wait_until(
+                pilot, lambda: "cancelled" in view.query_one("#run-title", StatusLine).plain
+            )
             run_id = live.run_id
             assert run_id is not None
             store = EvalStore()
@@ -87,7 +90,9 @@ async def test_form_starts_a_run_that_streams_cancels_and_resumes(
             assert isinstance(resumed, EvalRunScreen) and resumed.run_id == run_id
             await wait_until(pilot, lambda: len(resumed.table.lines) == 12, timeout=30)
             await wait_until(pilot, lambda: screen.live is not None and screen.live.finished)
-            await wait_until(pilot, lambda: "completed" in text_of(resumed.query_one("#run-title")))
+            await wait_until(
+                pilot, lambda: "completed" in resumed.query_one("#run-title", StatusLine).plain
+            )
             assert store.get_run(run_id).status == "completed"
             # rows 1-3 were not asked again (two models each: two calls per row, once)
             assert all(asked[r] == asked_before[r] == 2 for r in (1, 2, 3))

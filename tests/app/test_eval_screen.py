@@ -24,6 +24,7 @@ from tests.app.helpers import text_of, wait_until
 from tests.fake_openai.fixture import fake_openai  # noqa: F401
 from tests.fake_openai.server import FakeOpenAI
 from tui.widgets.eval_answers import DIFF_STYLE, EvalAnswers
+from tui.widgets.eval_status import StatusLine
 from tui.widgets.eval_summary import EvalSummary
 
 
@@ -52,7 +53,7 @@ async def test_runs_list_and_run_view_show_scores_answers_and_filters(
         shown = text_of(summary)
         # OTHER's normalized score: 6/12 with its Wilson interval
         assert BASE in shown and OTHER in shown and "0.50 .25–.75" in shown
-        assert "100%" in shown and "(12–0, 0 ties, by exact)" in shown
+        assert "100%" in shown and "0 ties (exact)" in shown
         assert len(view.table.lines) == 12
 
         # The selected row: reference and both answers; OTHER's wrong words highlighted.
@@ -72,17 +73,21 @@ async def test_runs_list_and_run_view_show_scores_answers_and_filters(
         # Filters: "Positive." and "positive" agree (case and punctuation aside), so the
         # models disagree on the even rows only; OTHER fails every row (exact), BASE none.
         await pilot.press("f")
-        await wait_until(pilot, lambda: "disagree" in text_of(view.query_one("#run-filter")))
+        await wait_until(
+            pilot, lambda: "disagree" in view.query_one("#run-filter", StatusLine).plain
+        )
         assert view.table.lines == [2, 4, 6, 8, 10, 12]
         await pilot.press("f")  # rows the current model (BASE) fails
-        shown_filter = view.query_one("#run-filter")
-        await wait_until(pilot, lambda: f"rows {BASE} fails" in text_of(shown_filter))
+        shown_filter = view.query_one("#run-filter", StatusLine)
+        await wait_until(pilot, lambda: f"rows {BASE} fails" in shown_filter.plain)
         assert view.table.lines == []
         await pilot.press("m")  # now OTHER
         await wait_until(pilot, lambda: len(view.table.lines) == 12)
-        assert f"rows {OTHER} fails" in text_of(view.query_one("#run-filter"))
+        assert f"rows {OTHER} fails" in view.query_one("#run-filter", StatusLine).plain
         await pilot.press("f")
-        await wait_until(pilot, lambda: "all rows" in text_of(view.query_one("#run-filter")))
+        await wait_until(
+            pilot, lambda: "all rows" in view.query_one("#run-filter", StatusLine).plain
+        )
 
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is screen)

@@ -34,7 +34,7 @@ def answer_view(row: RowResult, label: str, scorer: str) -> tuple[str, Text]:
 
 class EvalAnswers(Horizontal):
     DEFAULT_CSS = """
-    EvalAnswers { height: 8; }
+    EvalAnswers { height: 7; }
     EvalAnswers > Static {
         width: 1fr; height: 100%; border: round $panel; padding: 0 1; overflow-y: auto;
     }

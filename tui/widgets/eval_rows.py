@@ -12,8 +12,10 @@ from tui.services.eval.types import RowResult
 from tui.services.eval_browse import answer_text, passed, row_reference
 
 
-def _flat(text: str) -> str:
-    return " ".join(text.split())
+def _flat(text: str, room: int = 200) -> str:
+    """One line, cut to what a cell can show (long answers cost Rich work for nothing)."""
+    flat = " ".join(text[: room * 4].split())
+    return flat if len(flat) <= room else flat[: room - 1] + "…"
 
 
 class EvalRowsTable(DataTable[Text]):
@@ -26,26 +28,29 @@ class EvalRowsTable(DataTable[Text]):
         self.labels: list[str] = []
         self.scorer = "exact"
         self.lines: list[int] = []
+        self._share = 30
 
     def setup(self, labels: Sequence[str], scorer: str) -> None:
         """Columns for these models, judged on `scorer` (✓/✗)."""
         self.clear(columns=True)
         self.labels, self.scorer, self.lines = list(labels), scorer, []
         width = max(80, self.size.width or 80)
-        share = max(10, (width - 10) // (len(self.labels) + 1) - 2)
+        share = self._share = max(10, (width - 10) // (len(self.labels) + 1) - 2)
         self.add_column("line", key="line", width=5)
         self.add_column("reference", key="reference", width=share)
         for label in self.labels:
             self.add_column(label, key=label, width=share)
 
     def _cells(self, row: RowResult) -> list[Text]:
-        cells = [Text(str(row.line), style="dim"), Text(_flat(row_reference(row)))]
+        room = self._share
+        cells = [Text(str(row.line), style="dim"), Text(_flat(row_reference(row), room))]
         for label in self.labels:
             answer = row.answers.get(label)
             verdict = passed(answer, self.scorer)
             mark = Text("✓ " if verdict else "· " if verdict is None else "✗ ")
             mark.stylize("green" if verdict else "dim" if verdict is None else "red")
-            mark.append(_flat(answer_text(answer)), style="red" if answer and answer.error else "")
+            text = _flat(answer_text(answer), room)
+            mark.append(text, style="red" if answer and answer.error else "")
             cells.append(mark)
         return cells
 

@@ -53,7 +53,12 @@ def summary_table(summary: RunSummary, width: int = 80) -> Table:
     return table
 
 
+def _name(label: str, room: int = 22) -> str:
+    return label if len(label) <= room else label[: room - 1] + "…"
+
+
 def pairwise_text(summary: RunSummary) -> Text:
+    """One line per pair: each side's share of the rows it won, then ties and the counts."""
     text = Text()
     decider = "judge" if summary.spec.judge is not None else summary.spec.scorers[0]
     for pair in summary.pairwise:
@@ -62,11 +67,11 @@ def pairwise_text(summary: RunSummary) -> Text:
             continue
         if text:
             text.append("\n")
-        text.append(f"{pair.a}", style="bold")
-        text.append(f" {pair.wins_a / total:.0%}", style="green")
-        text.append(f" vs {pair.b}", style="bold")
-        text.append(f" {pair.wins_b / total:.0%}", style="green")
-        text.append(f"  ({pair.wins_a}–{pair.wins_b}, {pair.ties} ties, by {decider})", "dim")
+        text.append(f"{_name(pair.a)} ", style="bold")
+        text.append(f"{pair.wins_a / total:.0%}", style="green")
+        text.append(f" vs {_name(pair.b)} ", style="bold")
+        text.append(f"{pair.wins_b / total:.0%}", style="green")
+        text.append(f" · {pair.ties} ties ({decider})", style="dim")
     return text
 
 
