@@ -42,7 +42,7 @@ class ExportModelScreen(ModalScreen[ExportResult | None]):
         super().__init__()
         self._model = model
         self._start = start
-        self._running = False
+        self._exporting = False
         self.result: ExportResult | None = None
 
     def compose(self) -> ComposeResult:
@@ -78,7 +78,7 @@ class ExportModelScreen(ModalScreen[ExportResult | None]):
     @on(Input.Submitted, "#export-out")
     @on(Button.Pressed, "#export-start")
     def action_export(self) -> None:
-        if self._running:
+        if self._exporting:
             return
         text = self.query_one("#export-out", Input).value.strip()
         if not text:
@@ -87,7 +87,7 @@ class ExportModelScreen(ModalScreen[ExportResult | None]):
         out = Path(text).expanduser()
         if not out.is_absolute():
             out = self._start / out
-        self._running = True
+        self._exporting = True
         self.query_one("#export-serve", Static).update("")
         self.query_one("#export-status", Static).update("Starting the export…")
         self._export(out)
@@ -124,7 +124,7 @@ class ExportModelScreen(ModalScreen[ExportResult | None]):
             self.notify(str(message), title="Export failed", severity="error", timeout=10)
             return
         finally:
-            self._running = False
+            self._exporting = False
         self.result = result
         bar.update(total=100, progress=100)
         status.update(f"Exported to {result.path} ({len(result.files)} files).")
@@ -135,9 +135,9 @@ class ExportModelScreen(ModalScreen[ExportResult | None]):
 
     @on(Button.Pressed, "#export-close")
     def action_close(self) -> None:
-        if self._running:
+        if self._exporting:
             self.workers.cancel_group(self, "export-model")
-            self._running = False
+            self._exporting = False
             self.query_one("#export-status", Static).update(
                 "Stopped: nothing was written to the folder."
             )
