@@ -133,15 +133,22 @@ def test_a_hub_model_downloads_on_first_use_with_progress_then_trains_and_chats(
     tmp_path: Path, tiny_model_dir: Path, hub: StandInHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hub.throttle_bps = 8_000_000  # the ~30 MB weights take ~4 s: progress is observable
-    server = _start(
-        tmp_path, tiny_model_dir, ["--model", REPO], monkeypatch, {"HF_ENDPOINT": hub.url}
-    )
+    args = ["--model", REPO, "--model", "acme/no-such-repo"]
+    server = _start(tmp_path, tiny_model_dir, args, monkeypatch, {"HF_ENDPOINT": hub.url})
     try:
         client = server.client()
         _stdout_until(server, f"Base model {REPO}: not downloaded yet")
         listed = _models(client)[REPO]
         assert listed["downloaded"] is False and listed["source"] == "hub"
-        job = _job(client, REPO, _train_file(client))
+        training_file = _train_file(client)
+        with pytest.raises(openai.BadRequestError) as missing:
+            _job(client, "acme/no-such-repo", training_file)
+        assert isinstance(missing.value.body, dict)
+        assert missing.value.body["code"] == "model_not_found"
+        with pytest.raises(openai.BadRequestError) as not_yet:  # chat does not download
+            client.chat.completions.create(model=REPO, messages=[{"role": "user", "content": "hi"}])
+        assert f"hf download {REPO}" in str(not_yet.value)
+        job = _job(client, REPO, training_file)
         done = wait_for_status(client, job.id, {"succeeded", "failed"}, timeout=300)
         assert done.status == "succeeded", done.error
         messages = _messages(client, job.id)
@@ -233,6 +240,30 @@ def test_a_prefilled_cache_trains_offline_and_a_missing_id_names_the_command(
         done = wait_for_status(client, job.id, {"succeeded", "failed"}, timeout=300)
         assert done.status == "succeeded", done.error
         assert len(hub.requests) == requests_before  # offline: the hub was never asked
+    finally:
+        server.stop()
+
+
+def test_an_unreachable_hub_is_a_clear_400_and_a_startup_warning(
+    tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server = _start(
+        tmp_path, tiny_model_dir, ["--model", REPO], monkeypatch, {"HF_ENDPOINT": closed}
+    )
+    try:
+        client = server.client()
+        stderr = _wait_for_text(server.stderr_path, f"hf download {REPO}")
+        assert "cannot be reached" in stderr and "Traceback" not in stderr
+        with pytest.raises(openai.BadRequestError) as refused:
+            _job(client, REPO, _train_file(client))
+        body = refused.value.body
+        assert isinstance(body, dict) and body["code"] == "model_not_downloaded"
+        assert "cannot be reached" in body["message"] and f"hf download {REPO}" in body["message"]
     finally:
         server.stop()
 
