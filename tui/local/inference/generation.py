@@ -109,8 +109,14 @@ class StepScores:
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         import torch
 
-        finite = torch.isfinite(scores).all(dim=-1)
-        if not bool(finite.all()):
+        # -inf is how processors mask tokens; NaN, +inf or nothing left to pick is breakage.
+        broken = (
+            torch.isnan(scores).any(dim=-1)
+            | torch.isposinf(scores).any(dim=-1)
+            | torch.isneginf(scores).all(dim=-1)
+        )
+        finite = ~broken
+        if bool(broken.any()):
             for row in (~finite).nonzero().flatten().tolist():
                 self.bad.add(int(row))
             scores = scores.clone()
