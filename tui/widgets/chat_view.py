@@ -6,6 +6,7 @@ from __future__ import annotations
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from tui.core.model_labels import distinguishing_label
 from tui.services.chat import ChatMessage
 from tui.widgets.chat_message import MessageView
 
@@ -18,6 +19,7 @@ class ChatView(VerticalScroll):
     ChatView { height: 1fr; padding: 0 1 0 0; }
     ChatView > .model-title {
         dock: top; height: 1; color: $text-muted; background: $panel; padding: 0 1;
+        text-wrap: nowrap; text-overflow: ellipsis;
     }
     ChatView > .placeholder { color: $text-muted; padding: 1 2; }
     """
@@ -27,7 +29,9 @@ class ChatView(VerticalScroll):
         self.model = model
         self.history: list[ChatMessage] = []
         self.conversation_id: int | None = None
-        self._title = Static(model or "(no model yet)", classes="model-title")
+        self._title = Static(
+            distinguishing_label(model) or "(no model yet)", classes="model-title", markup=False
+        )
         self._placeholder = Static(
             "Type below and press Enter. Ctrl+N adds a line; Escape stops a reply.",
             classes="placeholder",
@@ -39,7 +43,7 @@ class ChatView(VerticalScroll):
 
     def set_model(self, model: str) -> None:
         self.model = model
-        self._title.update(model or "(no model: press F2 to pick one)")
+        self._title.update(distinguishing_label(model) or "(no model: press F2 to pick one)")
 
     @property
     def last_reply(self) -> str:
