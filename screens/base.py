@@ -23,6 +23,19 @@ def error_text(error: BaseException) -> str:
     return str(describe_error(error))
 
 
+def copy_text(screen: Screen[Any], text: str, what: str) -> bool:
+    """OSC 52 copy that never crashes (terminals may refuse it), with a toast saying what
+    happened; False when the terminal refused, and the toast then shows the text itself."""
+    try:
+        screen.app.copy_to_clipboard(text)
+    except Exception as exc:
+        log.warning("copy failed: %s", exc)
+        screen.notify(f"Could not copy the {what} ({exc}); it is: {text}", severity="warning")
+        return False
+    screen.notify(f"Copied {what}: {text}", timeout=4)
+    return True
+
+
 class ModeScreen(Screen[None]):
     """Base class for the four mode screens: subclasses yield their body from `compose_body`."""
 

@@ -24,6 +24,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, ProgressBar, Static, TabbedContent, TabPane
 
+from screens.base import copy_text
 from screens.confirm import ConfirmScreen
 from screens.files_models import ModelsTabScreen
 from screens.files_transfers import download_with_prompt, upload_dataset
@@ -350,12 +351,7 @@ class FilesScreen(ModelsTabScreen):
         if selected is None:
             self.notify("Nothing selected", severity="warning")
             return
-        try:
-            self.app.copy_to_clipboard(selected.id)
-        except Exception as exc:  # the terminal may refuse OSC 52; never crash for a copy
-            self.notify(f"Copy failed ({exc}); the id is {selected.id}", severity="warning")
-            return
-        self.notify(f"Copied {selected.id}", timeout=3)
+        copy_text(self, selected.id, "model id" if self.active_tab == "models-tab" else "file id")
 
 
 class _Progress:

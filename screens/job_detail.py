@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,20 +19,17 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 from textual.worker import Worker
 
-from screens.base import ModeScreen
+from screens.base import ModeScreen, copy_text
 from screens.confirm import ConfirmScreen
-from screens.jobs import copy_text, open_cache
 from screens.save_path import SavePathScreen, SaveTarget
 from tui.core.save_paths import root_folder
+from tui.services.cache import Cache, open_cache
 from tui.services.job_types import JobInfo
 from tui.services.poller import JobPoller, JobUpdate, PollerMessage, PollProblem
 from tui.widgets.checkpoints_table import CheckpointRow, CheckpointsTable
 from tui.widgets.event_log import EventLog, LogEntry
 from tui.widgets.job_header import JobHeader, JobSummary
 from tui.widgets.loss_chart import ChartFrame, FrameCache, LossChart
-
-if TYPE_CHECKING:
-    from tui.services.cache import Cache
 
 log = logging.getLogger("ft-tui.jobs")
 

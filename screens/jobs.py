@@ -19,13 +19,13 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from screens.base import ModeScreen, error_text
+from screens.base import ModeScreen, copy_text, error_text
 from tui.core.job_status import is_terminal
 from tui.core.model_names import days_left, shutdown_date_for, today_utc
+from tui.services.cache import Cache, open_cache
 from tui.widgets.job_table import JobRow, JobTable
 
 if TYPE_CHECKING:
-    from tui.services.cache import Cache
     from tui.services.job_types import JobInfo
     from tui.services.jobs import JobsService
 
@@ -229,24 +229,3 @@ async def _list_jobs(service: JobsService, limit: int = 100) -> list[JobInfo]:
             break
         after = page.last_id
     return jobs
-
-
-def open_cache() -> Cache | None:
-    """The SQLite cache, or None when it cannot be opened (screens then work online only)."""
-    from tui.services.cache import Cache, CacheError
-
-    try:
-        return Cache()
-    except CacheError as exc:
-        log.warning("job cache unavailable: %s", exc)
-        return None
-
-
-def copy_text(screen: ModeScreen, text: str, what: str) -> None:
-    """OSC 52 copy that never crashes, with a toast saying what happened."""
-    try:
-        screen.app.copy_to_clipboard(text)
-    except Exception as exc:
-        screen.notify(f"Could not copy the {what}: {exc}", severity="warning")
-        return
-    screen.notify(f"Copied {what}: {text}", timeout=4)

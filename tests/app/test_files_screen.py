@@ -264,7 +264,7 @@ async def test_models_show_jobs_checkpoints_days_left_and_open_chat(
     assert "gpt-4.1-nano-2025-04-14" in [r[0] for r in rows]
 
     await session.pilot.press("y")
-    await session.until(lambda: session.toasted(f"Copied {model}"))
+    await session.until(lambda: session.toasted(f"Copied model id: {model}"))
 
     await session.pilot.press("k")  # fine-tuned only
     await session.until(lambda: "fine-tuned ·" in session.status("models"))

@@ -17,6 +17,7 @@ All methods are synchronous and thread-safe (one connection behind a lock); call
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -30,6 +31,8 @@ from tui import config
 from tui.core.metrics import COLUMNS, MetricsSeries
 from tui.services.errors import ServiceError
 from tui.services.job_types import CheckpointInfo, EventInfo, JobInfo
+
+log = logging.getLogger("ft-tui.cache")
 
 SCHEMA_VERSION = 1
 _SCHEMA = f"""
@@ -230,3 +233,12 @@ class Cache:
                 (profile, limit),
             ).fetchall()
         return [JobInfo.from_wire(orjson.loads(blob)) for (blob,) in rows]
+
+
+def open_cache() -> Cache | None:
+    """The SQLite cache, or None when it cannot be opened (screens then work online only)."""
+    try:
+        return Cache()
+    except CacheError as exc:
+        log.warning("job cache unavailable: %s", exc)
+        return None
