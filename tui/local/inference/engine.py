@@ -24,7 +24,7 @@ import queue
 import threading
 import time
 import warnings
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -76,6 +76,8 @@ class InferenceEngine:
         self._waiting: list[_Queued] = []
         self._arrived = threading.Condition()
         self._worker: threading.Thread | None = None
+        # Rows of the most recent `generate` calls, newest last (for tests and benchmarks).
+        self.batch_rows: deque[int] = deque(maxlen=256)
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -223,6 +225,7 @@ class InferenceEngine:
             ready.append(request)
         if not ready:
             return
+        self.batch_rows.append(sum(r.params.n for r in ready))
         try:
             with self._adapter_selected(loaded, first.adapter_dir):
                 run_batch(loaded.model, loaded.tokenizer, loaded.device, loaded.end_ids, ready)
