@@ -4,6 +4,7 @@ the JSON contract, cancel and resume."""
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -221,3 +222,39 @@ def test_connections_passed_in_stay_open_for_their_owner(
         return summary.models[0].scores["exact"]
 
     assert asyncio.run(go()) == 1.0
+
+
+def test_record_turns_prompt_completion_lines_into_chat(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    from tui.core.lint import lint_path
+    from tui.services.eval import record_golden
+
+    fake_openai.chat.responder = lambda model, messages: f"re: {messages[-1]['content']}"
+    lines = [{"prompt": f"question {i}", "completion": f"old answer {i}"} for i in range(12)]
+    data = write_jsonl(tmp_path / "pc.jsonl", lines)
+    out = tmp_path / "golden.jsonl"
+    progress: list[tuple[int, int]] = []
+
+    async def go() -> Any:
+        backends = Backends(2, policy=FAST)
+        try:
+            return await record_golden(
+                data, ModelRef.parse(BASE), out, backends=backends,
+                on_progress=lambda done, total: progress.append((done, total)),
+            )  # fmt: skip
+        finally:
+            await backends.aclose()
+
+    result = asyncio.run(go())
+    assert (result.written, result.rejected, result.rejected_path) == (12, 0, None)
+    first = json.loads(out.read_text().splitlines()[0])
+    assert first == {
+        "messages": [
+            {"role": "user", "content": "question 0"},
+            {"role": "assistant", "content": "re: question 0"},
+        ]
+    }
+    assert progress[-1] == (12, 12) and len(progress) == 12
+    report = lint_path(out)
+    assert report.format == "chat" and not report.has_errors
