@@ -37,6 +37,7 @@ class EvalScreen(ModeScreen):
     DEFAULT_CSS = """
     EvalScreen #eval-status { height: 1; padding: 0 1; color: $text-muted; }
     EvalScreen #eval-runs { height: 1fr; }
+    EvalScreen #eval-detail { height: auto; max-height: 6; padding: 0 1; background: $panel; }
     """
     BINDINGS = [
         Binding("enter", "open_run", "Open", id="eval.open"),
@@ -58,11 +59,12 @@ class EvalScreen(ModeScreen):
         yield Static("Loading runs…", id="eval-status", markup=False)
         table: DataTable[Any] = DataTable(id="eval-runs", cursor_type="row")
         table.add_column("date", width=11)
-        table.add_column("dataset", width=18)
-        table.add_column("rows", width=9)
+        table.add_column("dataset", width=14)
+        table.add_column("rows", width=7)
         table.add_column("status", width=9)
         table.add_column("headline")
         yield table
+        yield Static("", id="eval-detail", markup=False)
 
     @property
     def table(self) -> DataTable[Any]:
@@ -112,7 +114,7 @@ class EvalScreen(ModeScreen):
                 Text(run.dataset.rsplit("/", 1)[-1], overflow="ellipsis"),
                 f"{run.done_rows}/{run.examples}",
                 Text(status, style=STATUS_STYLE.get(status, "yellow")),
-                headline(run),
+                headline(run, name_room=12),
                 key=run.run_id,
             )
         if self.runs:
@@ -122,6 +124,24 @@ class EvalScreen(ModeScreen):
         self.query_one("#eval-status", Static).update(
             f"{count} run{'s' if count != 1 else ''} · {hint}"
         )
+
+    @on(DataTable.RowHighlighted, "#eval-runs")
+    def _show_detail(self) -> None:
+        """The selected run in full under the table: what the narrow columns cut."""
+        from tui.services.eval_browse import first_scorer
+
+        run = self.selected()
+        detail = self.query_one("#eval-detail", Static)
+        if run is None:
+            detail.update("")
+            return
+        scorer = first_scorer(run)
+        lines = [f"{run.run_id} · {run.dataset}"]
+        for model in run.models:
+            value = model.scores.get(scorer)
+            shown = "–" if value is None else f"{value:.2f}"
+            lines.append(f"  {model.label}: {scorer} {shown} · {model.errors} errors")
+        detail.update("\n".join(lines))
 
     def selected(self) -> RunSummary | None:
         row = self.table.cursor_row

@@ -44,8 +44,10 @@ async def test_runs_list_and_run_view_show_scores_answers_and_filters(
         assert screen.runs[0].run_id == run.run_id
         assert _cell(screen.table, 0, 1) == "held.jsonl"
         assert _cell(screen.table, 0, 2) == "12/12"
-        assert f"{BASE} 1.00" in _cell(screen.table, 0, 4)
-        assert f"{OTHER} 0.00" in _cell(screen.table, 0, 4)
+        assert _cell(screen.table, 0, 4) == "exact: gpt-4o-mini… 1.00 · gpt-4.1-min… 0.00"
+        detail = text_of(screen.query_one("#eval-detail"))  # the selected run in full
+        assert f"{BASE}: exact 1.00 · 0 errors" in detail
+        assert f"{OTHER}: exact 0.00 · 0 errors" in detail and run.run_id in detail
 
         view = await open_run(pilot, app, screen)
         summary = view.query_one(EvalSummary)

@@ -43,13 +43,17 @@ def first_scorer(summary: RunSummary) -> str:
     return summary.spec.scorers[0] if summary.spec.scorers else "exact"
 
 
-def headline(summary: RunSummary) -> str:
-    """`model 0.82 · other 0.40` on the run's first scorer (the one win rates use)."""
+def headline(summary: RunSummary, name_room: int | None = None) -> str:
+    """`exact: model 0.82 · other 0.40` on the run's first scorer (the one win rates use);
+    model names cut to `name_room` characters when given."""
     scorer = first_scorer(summary)
     parts = []
     for model in summary.models:
         value = model.scores.get(scorer)
-        parts.append(f"{model.label} {'–' if value is None else f'{value:.2f}'}")
+        name = model.label
+        if name_room is not None and len(name) > name_room:
+            name = name[: name_room - 1] + "…"
+        parts.append(f"{name} {'–' if value is None else f'{value:.2f}'}")
     return f"{scorer}: " + " · ".join(parts) if parts else ""
 
 
