@@ -131,7 +131,7 @@ async def export_model(
         report("unpacking", 1.0)
         content = staging / "content"
         await asyncio.to_thread(_unpack, staging / "export.tar", content)
-        await asyncio.to_thread(_publish, content, target)
+        await asyncio.to_thread(_publish, content, target, force)
     except OSError as exc:
         raise _write_error(exc, target) from exc
     finally:
@@ -222,11 +222,13 @@ def _unpack(archive: Path, into: Path) -> None:
     archive.unlink()
 
 
-def _publish(content: Path, target: Path) -> None:
+def _publish(content: Path, target: Path, force: bool) -> None:
     """Move the finished folder into place; an old folder (--force) goes only once it can."""
     if not target.exists():
         content.rename(target)
         return
+    if not force:  # created by someone else while the export ran
+        raise ExportDestinationError(f"{target} already exists", "pass --force to replace it")
     old = target.with_name(f".{target.name}.old-{os.getpid()}")
     target.rename(old)
     try:
