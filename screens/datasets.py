@@ -209,9 +209,13 @@ class DatasetsScreen(ModeScreen):
         raw = self.index.read_line(self.current)
         total = self.index.known_lines()
         count = f"{total:,}" if self.index.complete else f"{total:,}+"
-        title = f" {self.path.name} · line {self.current + 1} of {count}"
+        title = f" {self.path.name} · line {self.current + 1:,} of {count}"
         if raw is None:
-            view.show(title, "This file is empty." if total == 0 else "No such line.")
+            empty = total == 0 and self.index.complete
+            view.show(
+                f" {self.path.name} · empty file" if empty else title,
+                "This file is empty." if empty else "No such line.",
+            )
             return
         span = self.index.line_span(self.current)
         full = span[1] - span[0] if span else None

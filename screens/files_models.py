@@ -14,6 +14,7 @@ from textual.widgets import Static
 from screens.base import ModeScreen
 from screens.confirm import ConfirmScreen
 from tui.core.model_names import BASE, CHECKPOINT, FINE_TUNED, today_utc
+from tui.core.plurals import plural
 from tui.services.files import explain_error as explain
 from tui.services.model_inventory import (
     ModelEntry,
@@ -72,7 +73,7 @@ class ModelsTabScreen(ModeScreen):
             text = f"{kind} · loading models…"
         else:
             shown = self.query_one(ModelsTable).row_count
-            text = f"{kind} · {shown} models · days left to shutdown, * = base model's date"
+            text = f"{kind} · {plural(shown, 'model')} · days left to shutdown, * = base's date"
             if self.inventory.notes:
                 text += " · " + "; ".join(self.inventory.notes[:2])
         self.query_one("#models-status", Static).update(text)

@@ -340,10 +340,10 @@ class NewJobScreen(Screen[str | None]):
             errors = [i for i in issues if getattr(i, "severity", "error") == "error"]
             warns = [i for i in issues if getattr(i, "severity", "error") != "error"]
             warnings += len(warns)
-            text.append(f"{path.name}: {getattr(report, 'examples', 0):,} examples, ")
-            text.append(f"{len(errors)} errors", style="bold red" if errors else "green")
+            text.append(f"{path.name}: {plural(getattr(report, 'examples', 0), 'example')}, ")
+            text.append(plural(len(errors), "error"), style="bold red" if errors else "green")
             text.append(", ")
-            text.append(f"{len(warns)} warnings\n", style="yellow" if warns else "green")
+            text.append(f"{plural(len(warns), 'warning')}\n", style="yellow" if warns else "green")
             for issue in (errors + warns)[:4]:
                 style = "red" if issue in errors else "yellow"
                 text.append(f"  • {_first_line(issue)}\n", style=style)
@@ -374,7 +374,8 @@ class NewJobScreen(Screen[str | None]):
         if self._local:
             cost_text = "local (no charge)"
         return Text(
-            f"Estimate for {request.model}: {epochs or '?'} epochs · "
+            f"Estimate for {request.model}: "
+            f"{plural(epochs, 'epoch') if epochs else '? epochs'} · "
             f"{billed:,} billed tokens · {cost_text}"
             if billed is not None
             else "No estimate available for this file.",

@@ -198,7 +198,7 @@ def test_every_written_example_is_linted_and_counted_in_the_summary(tmp_path: Pa
     assert "wrote 4 examples" in result.out
     assert "lint: 0 of 4 examples with errors, 2 with warnings" in result.out
     assert "warning empty_assistant_message: 1" in result.out
-    assert "example 2 (line 3): warning empty_assistant_message" in result.out
+    assert "example 2, line 3: warning empty_assistant_message" in result.out
     assert "warning empty_content: 1" in result.out  # the row with no question
 
 

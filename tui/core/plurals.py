@@ -26,3 +26,17 @@ def plural_noun(count: int, noun: str, many: str | None = None) -> str:
 def plural(count: int, noun: str, many: str | None = None) -> str:
     """`count` with thousands separators and the right form of `noun`: "1 job", "12,000 jobs"."""
     return f"{count:,} {plural_noun(count, noun, many)}"
+
+
+def middle_ellipsis(text: str, width: int) -> str:
+    """`text` cut to `width` characters in the middle, keeping its end (a name's suffix and
+    extension tell files apart): "drone_training.valid.jsonl" → "drone…ng.valid.jsonl"."""
+    if width <= 0:
+        return ""
+    if len(text) <= width:
+        return text
+    if width <= 2:
+        return text[:width]
+    end = (width - 1) * 2 // 3  # two thirds for the end, where names usually differ
+    start = width - 1 - end
+    return f"{text[:start]}…{text[len(text) - end :]}"

@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.widgets import ProgressBar, Static, Tree
 
 from tui.core.lint import Issue, LintReport
+from tui.core.plurals import plural
 
 MAX_SHOWN_PER_RULE = 200
 
@@ -68,8 +69,8 @@ class LintPanel(Vertical):
     def progress(self, done: int, total: int, partial: LintReport) -> None:
         self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
         self.query_one("#lint-summary", Static).update(
-            f"{partial.examples:,} examples so far · {partial.error_count:,} errors · "
-            f"{partial.warning_count:,} warnings"
+            f"{plural(partial.examples, 'example')} so far · "
+            f"{plural(partial.error_count, 'error')} · {plural(partial.warning_count, 'warning')}"
         )
 
     def failed(self, message: str) -> None:
@@ -121,10 +122,10 @@ class LintPanel(Vertical):
     def _summary(report: LintReport) -> Text:
         errors, warnings = report.error_count, report.warning_count
         text = Text()
-        text.append(f"{report.examples:,} examples ({report.format}) · ")
-        text.append(f"{errors:,} errors", style="bold red" if errors else "green")
+        text.append(f"{plural(report.examples, 'example')} ({report.format}) · ")
+        text.append(plural(errors, "error"), style="bold red" if errors else "green")
         text.append(" · ")
-        text.append(f"{warnings:,} warnings", style="bold yellow" if warnings else "green")
+        text.append(plural(warnings, "warning"), style="bold yellow" if warnings else "green")
         est = report.estimate
         text.append(
             f"\nepochs {_fmt_int(est.epochs)} · tokens/epoch {_fmt_int(est.tokens_per_epoch)}"
@@ -144,7 +145,8 @@ class LintPanel(Vertical):
                 )
         if report.stats.over_limit:
             text.append(
-                f"\n{report.stats.over_limit:,} examples over the model's limit", style="yellow"
+                f"\n{plural(report.stats.over_limit, 'example')} over the model's limit",
+                style="yellow",
             )
         return text
 

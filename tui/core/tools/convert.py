@@ -144,7 +144,7 @@ def convert(
             handle.write(jsonl.dumps(example) + b"\n")
             summary.written += 1
             if lint is not None:
-                summary.lint.add(f"example {summary.written} ({where})", lint(example))
+                summary.lint.add(f"example {summary.written}, {where}", lint(example))
         if summary.written == 0:
             raise ToolError(f"{source.path}: no records with content; nothing to write")
     return summary
