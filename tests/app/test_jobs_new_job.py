@@ -121,7 +121,7 @@ async def test_estimate_confirm_upload_and_launch(fake_openai: FakeOpenAI, tmp_p
         assert "3 epochs" in text_of(estimate)
         assert "$" in text_of(estimate)
         # A warning does not block, but it is shown and named again in the confirmation.
-        assert "1 warnings" in text_of(estimate)
+        assert "1 warning\n" in text_of(estimate)
         assert "no_system_message (line 1" in text_of(estimate)
         await pilot.press("ctrl+l")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=60)
