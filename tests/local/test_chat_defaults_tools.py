@@ -51,8 +51,8 @@ def test_sampling_option_round_trips_and_rejects_bad_values() -> None:
         with pytest.raises(ValueError):
             parse_sampling_option(bad)
     assert sampling_from_mapping("m", {"temperature": 0}) == Sampling(0.0, None)
-    bad: list[object] = [{"temperature": "hot"}, {"top_k": 1}, [], {"top_p": 2}]
-    for raw in bad:
+    malformed: list[object] = [{"temperature": "hot"}, {"top_k": 1}, [], {"top_p": 2}]
+    for raw in malformed:
         with pytest.raises(ValueError):
             sampling_from_mapping("m", raw)
 
