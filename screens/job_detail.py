@@ -23,6 +23,7 @@ from screens.base import ModeScreen, copy_text
 from screens.confirm import ConfirmScreen
 from screens.save_path import SavePathScreen, SaveTarget
 from tui.core.save_paths import root_folder
+from tui.core.step_timing import step_timing
 from tui.services.cache import Cache, open_cache
 from tui.services.job_types import JobInfo
 from tui.services.poller import JobPoller, JobUpdate, PollerMessage, PollProblem
@@ -71,12 +72,12 @@ class JobDetailScreen(ModeScreen):
         Binding("c", "job_action('cancel')", "Cancel job", id="job.cancel"),
         Binding("p", "job_action('pause')", "Pause", id="job.pause"),
         Binding("u", "job_action('resume')", "Resume", id="job.resume"),
-        Binding("d", "download", "Download results", id="job.download"),
-        Binding("y", "copy_job_id", "Copy job id", id="job.copy_id"),
-        Binding("m", "copy_model", "Copy model id", id="job.copy_model"),
-        Binding("t", "chat", "Chat with model", id="job.chat"),
+        Binding("d", "download", "Download", tooltip="the result file", id="job.download"),
+        Binding("y", "copy_job_id", "Copy job id", show=False, id="job.copy_id"),
+        Binding("m", "copy_model", "Copy model id", show=False, id="job.copy_model"),
+        Binding("t", "chat", "Chat", tooltip="with the fine-tuned model", id="job.chat"),
         Binding("e", "evaluate", "Eval vs base", id="job.evaluate"),
-        Binding("a", "toggle_accuracy", "Loss/accuracy", id="job.toggle_accuracy"),
+        Binding("a", "toggle_accuracy", "Loss/accuracy", show=False, id="job.toggle_accuracy"),
         Binding("f5", "refresh", "Refresh", show=False, id="job.refresh"),
     ]
 
@@ -89,6 +90,9 @@ class JobDetailScreen(ModeScreen):
         self._cache: Cache | None = None
         self._frames = FrameCache()
         self._poll_worker: Worker[None] | None = None
+        self._step_times: list[tuple[int, float]] = []  # (step, time) of metrics events
+        self._shown_status: str | None = None
+        self._other_profile = False  # the profile changed: this job is another backend's
 
     def compose_body(self) -> ComposeResult:
         yield JobHeader(id="job-header")
@@ -134,11 +138,16 @@ class JobDetailScreen(ModeScreen):
             self._refresh_header("loading the event history…")
 
     def on_screen_resume(self) -> None:
+        if self._other_profile:  # switched away while this view was in another mode
+            self.call_later(self.app.pop_screen)
+            return
         self._start_polling()
 
     def on_profile_changed(self) -> None:
-        # The job belongs to the previous profile's backend: back to the (refreshed) list.
+        # The job belongs to the previous profile's backend: back to the (refreshed) list, now
+        # or as soon as this view would show again.
         self._stop_polling()
+        self._other_profile = True
         if self.app.screen is self:
             self.app.pop_screen()
 
@@ -189,6 +198,10 @@ class JobDetailScreen(ModeScreen):
             if self.started_at is None:
                 first = next((e for e in update.new_events if e.is_metrics), None)
                 self.started_at = float(first.created_at) if first else None
+            for event in update.new_events:
+                step = event.data.get("step") if event.is_metrics and event.data else None
+                if isinstance(step, int):
+                    self._step_times.append((step, float(event.created_at)))
             self.query_one(EventLog).add_entries(
                 LogEntry(e.id, e.created_at, e.level, e.message, e.type) for e in update.new_events
             )
@@ -200,6 +213,10 @@ class JobDetailScreen(ModeScreen):
 
     def _refresh_header(self, backoff: str = "") -> None:
         job = self.job
+        status = job.status if job is not None else None
+        if status != self._shown_status:  # what can be done changed: Cancel, Pause, Resume
+            self._shown_status = status
+            self.refresh_bindings()
         header = self.query_one(JobHeader)
         if job is None:
             header.summary = JobSummary(job_id=self.job_id, status="?", model="", backoff=backoff)
@@ -207,6 +224,7 @@ class JobDetailScreen(ModeScreen):
         series = self.poller.metrics if self.poller is not None else None
         local = bool(getattr(self.app.connection.profile, "is_local", False))  # type: ignore[attr-defined]
         error = job.error
+        timing = step_timing(self._step_times)
         header.summary = JobSummary(
             job_id=self.job_id,
             status=job.status,
@@ -218,6 +236,8 @@ class JobDetailScreen(ModeScreen):
             started_at=self.started_at,
             finished_at=job.finished_at,
             estimated_finish=job.estimated_finish,
+            seconds_per_step=timing.seconds_per_step,
+            training_seconds=timing.training_seconds or None,
             trained_tokens=job.trained_tokens,
             cost=job_cost(job, local),
             error_code=error.code if error else None,
@@ -238,6 +258,16 @@ class JobDetailScreen(ModeScreen):
         self._start_polling()
 
     # -- actions -------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Cancel/Pause/Resume only where the job's status allows them; the footer and `?`
+        list what can be done now."""
+        if action == "job_action" and parameters:
+            _, allowed, _ = ACTIONS[str(parameters[0])]
+            return self.job is not None and self.job.status in allowed
+        if action == "download":
+            return self.job is not None and bool(self.job.result_files)
+        return True
 
     def action_back(self) -> None:
         self.app.pop_screen()

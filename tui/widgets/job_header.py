@@ -28,6 +28,8 @@ class JobSummary:
     started_at: float | None = None
     finished_at: int | None = None
     estimated_finish: int | None = None
+    seconds_per_step: float | None = None  # median time per step (pauses left out)
+    training_seconds: float | None = None  # time spent training so far
     trained_tokens: int | None = None
     cost: str = ""
     error_code: str | None = None
@@ -48,9 +50,12 @@ def format_duration(seconds: float) -> str:
 
 
 def eta_seconds(summary: JobSummary, now: float) -> float | None:
-    """Seconds to the end: the server's `estimated_finish`, else the step rate so far."""
+    """Seconds to the end: steps left × the time per step (pauses do not count), else the
+    server's `estimated_finish`, else the step rate since the first step."""
     if is_terminal(summary.status) or summary.status == "paused":
         return None
+    if summary.seconds_per_step and summary.step and summary.total_steps:
+        return summary.seconds_per_step * max(0, summary.total_steps - summary.step)
     if summary.estimated_finish:
         return max(0.0, summary.estimated_finish - now)
     if (
@@ -74,10 +79,11 @@ def header_lines(summary: JobSummary, now: float) -> list[Text]:
         first.append(f"  step {step:,}/{summary.total_steps:,} ({step / summary.total_steps:.0%})")
     elif summary.step:
         first.append(f"  step {summary.step:,}")
-    start = summary.started_at or summary.created_at
-    if start:
+    if summary.created_at:  # since creation: a status change never resets it
         end = summary.finished_at or now
-        first.append(f"  elapsed {format_duration(end - start)}")
+        first.append(f"  elapsed {format_duration(end - summary.created_at)}")
+    if summary.training_seconds:
+        first.append(f"  training {format_duration(summary.training_seconds)}")
     eta = eta_seconds(summary, now)
     if eta is not None:
         first.append(f"  ETA {format_duration(eta)}")
