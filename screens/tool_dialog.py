@@ -59,6 +59,9 @@ class ToolDialog(ModalScreen[R | None], Generic[R]):
     ToolDialog .row { height: 1; margin-bottom: 0; }
     ToolDialog .row > .label { width: 16; padding: 0 1 0 0; color: $text-muted; }
     ToolDialog .row > Input, ToolDialog .row > Select { width: 1fr; }
+    ToolDialog .row > Select > SelectOverlay.-textual-compact {
+        border: round $accent !important; background: $surface;
+    }
     ToolDialog .row > Checkbox { width: 1fr; height: 1; border: none; padding: 0; }
     ToolDialog .row > Checkbox:focus { background: $boost; }
     ToolDialog #tool-preview-box { height: 1fr; min-height: 5; border: round $panel; }
@@ -169,7 +172,7 @@ class ToolDialog(ModalScreen[R | None], Generic[R]):
         try:
             work = self.make_preview()
         except ToolError as exc:
-            self.set_status(str(exc), error=True)
+            self._failed(str(exc), preview=True)
             return
         self.set_status("Computing preview…")
 
@@ -203,20 +206,22 @@ class ToolDialog(ModalScreen[R | None], Generic[R]):
             except Cancelled:
                 return
             except ToolError as exc:
-                ui(self._failed, str(exc))
+                ui(self._failed, str(exc), group == "tool-preview")
                 return
             except OSError as exc:
                 where = f"{exc.filename}: " if exc.filename else ""
-                ui(self._failed, f"{where}{exc.strerror or exc}")
+                ui(self._failed, f"{where}{exc.strerror or exc}", group == "tool-preview")
                 return
             ui(done, value)
 
         self.run_worker(body, thread=True, exclusive=True, group=group, exit_on_error=False)
 
-    def _failed(self, message: str) -> None:
+    def _failed(self, message: str, preview: bool = False) -> None:
         self.running = False
         self._hide_progress()
         self.set_status(message, error=True)
+        if preview:  # never leave an older preview on screen as if it were this form's
+            self.show_preview([f"No preview: {message}"])
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
