@@ -29,6 +29,7 @@ from screens.confirm import ConfirmScreen
 from screens.files_models import ModelsTabScreen
 from screens.files_transfers import download_with_prompt, upload_dataset
 from screens.path_prompt import PathPrompt
+from tui.core.plurals import plural
 from tui.services.files import (
     PURPOSES,
     FileListing,
@@ -43,7 +44,6 @@ from tui.widgets.models_table import ModelsTable
 
 log = logging.getLogger("ft-tui.files")
 
-PURPOSE_CHOICES: tuple[str | None, ...] = (None, *PURPOSES)
 RECHECK_SECONDS = 20.0
 FILES_ONLY = {"preview", "download", "upload", "purpose"}
 MODELS_ONLY = {"chat", "kind", "record_golden", "export"}
@@ -62,7 +62,7 @@ class FilesScreen(ModelsTabScreen):
         _key("v", "preview", "Preview", "preview", "First lines of the selected file (Enter)"),
         _key("d", "download", "Download", "download", "Save the selected file locally"),
         _key("u", "upload", "Upload", "upload", "Lint and upload a local JSONL dataset"),
-        _key("p", "purpose", "Purpose", "purpose", "Show only files of the next purpose"),
+        _key("p", "purpose", "Purpose", "purpose", "Show only files of one purpose (a picker)"),
         _key("c", "chat", "Chat", "chat", "Chat with the selected model (Enter)"),
         _key("k", "kind", "Kind", "kind", "All models, fine-tuned only, or base only"),
         _key("g", "record_golden", "Golden set", "record_golden", "Record what a model answers"),
@@ -84,7 +84,7 @@ class FilesScreen(ModelsTabScreen):
     def __init__(self) -> None:
         super().__init__()
         self.listing = FileListing()
-        self.purpose_index = 0
+        self.purpose_counts: dict[str, int] = {}  # purpose → files, from the unfiltered list
         self.files_checked_at = time.monotonic()
         self.files_error = ""
 
@@ -183,8 +183,16 @@ class FilesScreen(ModelsTabScreen):
         self._update_files_status()
         try:
             service = FilesService(await self._client())
-            async for page in service.pages(self.listing):
+            listing = self.listing
+            if listing.purpose is None:
+                self.purpose_counts.clear()
+            async for page in service.pages(listing):
                 table.add_files(page)
+                if listing.purpose is None:  # the unfiltered list tells which purposes exist
+                    for file in page:
+                        self.purpose_counts[file.purpose] = (
+                            self.purpose_counts.get(file.purpose, 0) + 1
+                        )
                 self._update_files_status()
             self._report(None)
         except Exception as exc:
@@ -234,8 +242,31 @@ class FilesScreen(ModelsTabScreen):
         self.query_one(FilesTable).focus()
 
     def action_purpose(self) -> None:
-        self.purpose_index = (self.purpose_index + 1) % len(PURPOSE_CHOICES)
-        self.listing = FileListing(purpose=PURPOSE_CHOICES[self.purpose_index])
+        self.pick_purpose()
+
+    @work(group="files-purpose", exit_on_error=False)
+    async def pick_purpose(self) -> None:
+        """A picker of the purposes the files have (from the last unfiltered listing), with
+        counts; before any listing, every purpose the API knows."""
+        from screens.model_picker import PickerItem, PickerScreen
+
+        counts = dict(self.purpose_counts)
+        names = sorted(counts, key=lambda p: (-counts[p], p)) if counts else list(PURPOSES)
+
+        async def items() -> list[PickerItem]:
+            total = sum(counts.values())
+            every = PickerItem("*", "all purposes", plural(total, "file") if counts else "")
+            return [every] + [
+                PickerItem(p, p, plural(counts[p], "file") if p in counts else "") for p in names
+            ]
+
+        current = self.listing.purpose or "*"
+        choice = await self.app.push_screen_wait(
+            PickerScreen("Show files of which purpose?", items, current=current)
+        )
+        if choice is None or choice == current:
+            return
+        self.listing = FileListing(purpose=None if choice == "*" else choice)
         self.query_one(FilesTable).clear_files()
         self.query_one(FilePreview).hide()
         self.load_files()

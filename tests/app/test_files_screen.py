@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Static
+from textual.widgets import Input, OptionList, Static
 
 from screens.confirm import ConfirmScreen
+from screens.model_picker import PickerScreen
 from screens.path_prompt import PathPrompt
 from screens.save_path import SavePathScreen
 from tests.app.helpers import text_of, wait_until
@@ -144,7 +145,14 @@ async def test_purpose_filter_and_base64_result_preview(
     )
     await session.pilot.press("r")
     await session.until(lambda: session.files.row_count == 2)
-    await session.pilot.press("p", "p")  # all → fine-tune → fine-tune-results
+    await session.pilot.press("p")  # a picker of the purposes present, with counts
+    await session.until(lambda: isinstance(session.app.screen, PickerScreen))
+    options = session.app.screen.query_one(OptionList)
+    await session.until(lambda: options.option_count == 3)  # all, fine-tune, fine-tune-results
+    labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+    assert any("fine-tune-results" in label and "1 file" in label for label in labels)
+    assert not any("batch" in label for label in labels)  # absent purposes are not offered
+    await session.pilot.press(*"results", "enter")
     await session.until(lambda: "fine-tune-results · 1 file" in session.status())
     assert session.files.selected_file is not None
     assert session.files.selected_file.id == results
