@@ -62,7 +62,7 @@ class EvalScreen(ModeScreen):
         table.add_column("dataset", width=14)
         table.add_column("rows", width=7)
         table.add_column("status", width=9)
-        table.add_column("headline")
+        table.add_column("first scorer per model")
         yield table
         yield Static("", id="eval-detail", markup=False)
 
@@ -114,16 +114,22 @@ class EvalScreen(ModeScreen):
                 Text(run.dataset.rsplit("/", 1)[-1], overflow="ellipsis"),
                 f"{run.done_rows}/{run.examples}",
                 Text(status, style=STATUS_STYLE.get(status, "yellow")),
-                headline(run, name_room=12),
+                headline(run, name_room=self._name_room(run), scorer_prefix=False),
                 key=run.run_id,
             )
         if self.runs:
             table.move_cursor(row=min(keep, len(self.runs) - 1))
+        self._show_detail()
         count = len(self.runs)
         hint = "Enter opens · n new run · r resumes" if count else "No runs yet: n starts one."
         self.query_one("#eval-status", Static).update(
             f"{count} run{'s' if count != 1 else ''} · {hint}"
         )
+
+    def _name_room(self, run: RunSummary) -> int:
+        """How much of each model name fits the headline column (the rest is in the detail)."""
+        room = max(20, (self.size.width or 80) - 52)
+        return max(6, room // max(1, len(run.models)) - 8)
 
     @on(DataTable.RowHighlighted, "#eval-runs")
     def _show_detail(self) -> None:
@@ -189,9 +195,11 @@ class EvalScreen(ModeScreen):
             if spec is not None:
                 self._start_new(spec)
 
+        start = Path(self.app.start_path)  # type: ignore[attr-defined]
+        default = str(start) if start.suffix == ".jsonl" and start.is_file() else ""
         self.app.push_screen(
             NewEvalScreen(
-                dataset=str(prefill.get("dataset", "")),
+                dataset=str(prefill.get("dataset") or default),
                 models=[str(m) for m in prefill.get("models", [])],
                 start=self.app.start_path,  # type: ignore[attr-defined]
             ),

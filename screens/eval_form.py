@@ -94,6 +94,8 @@ class NewEvalScreen(ModalScreen[EvalSpec | None]):
         for label in self._prefill:
             self._values.add(label)
             models.add_option((label, label, True))
+        if self._prefill:
+            models.highlighted = 0
         field = "#form-dataset" if not self._dataset else "#form-models"
         self.query_one(field).focus()
         self._load_profile(self.app.connection.profile.name)  # type: ignore[attr-defined]
@@ -138,6 +140,8 @@ class NewEvalScreen(ModalScreen[EvalSpec | None]):
             if option.label not in self._values:
                 self._values.add(option.label)
                 models.add_option((f"{option.label}  [{option.kind}]", option.label))
+        if models.highlighted is None and models.option_count:
+            models.highlighted = 0  # Space picks at once, no Down first
 
     def spec(self) -> EvalSpec:
         """The form as a spec; raises `EvalError` naming what is wrong."""

@@ -41,8 +41,9 @@ from tui.widgets.eval_summary import EvalSummary
 if TYPE_CHECKING:
     from screens.eval import EvalScreen
 
-FLUSH_EVERY_S = 0.05  # streamed rows reach the widgets in batches, at most this often
-SUMMARY_EVERY = 5  # flushes between two renders of the summary table
+FLUSH_EVERY_S = 0.05  # progress and title follow streamed rows this often
+TABLE_EVERY = 10  # flushes between two batches of rows added to the table and the summary
+# (a row added re-renders every visible table line, ~10x the cost of the progress line)
 
 
 class EvalRunScreen(ModeScreen):
@@ -142,8 +143,10 @@ class EvalRunScreen(ModeScreen):
     def _flush(self, force: bool = False) -> None:
         if self.summary is None:
             return
-        rows, self._incoming = self._incoming, []
-        if rows:
+        self._flushes += 1
+        table_due = force or self._flushes % TABLE_EVERY == 0 or not self.table.lines
+        if self._incoming and table_due:
+            rows, self._incoming = self._incoming, []
             labels, scorer = self.labels, self.scorer
             was_empty = not self.table.lines
             self.rows.extend(rows)
@@ -153,14 +156,11 @@ class EvalRunScreen(ModeScreen):
             if was_empty and self.table.lines:
                 self._show_selected()
             self._show_filter()
-            self._show_head()
             self._summary_due = True
-        self._flushes += 1
-        if self._summary_due and (force or self._flushes % SUMMARY_EVERY == 0):
+        if self._summary_due and table_due:
             self._summary_due = False
             self.query_one(EvalSummary).show(self.summary)
-        if force:
-            self._show_head()
+        self._show_head()
 
     def _show_head(self) -> None:
         summary = self.summary
@@ -172,12 +172,13 @@ class EvalRunScreen(ModeScreen):
             status = "stopped · r resumes"
         elif status == "cancelled":
             status = "cancelled · r resumes"
-        done = len(self.rows)
+        done = len(self.rows) + len(self._incoming)
         name = summary.dataset.rsplit("/", 1)[-1]
         title = f"{done}/{summary.examples} rows · {status} · {name} · {summary.run_id}"
         self.query_one("#run-title", StatusLine).set(title)
         bar = self.query_one(ProgressBar)
-        bar.update(total=max(1, summary.examples), progress=done)
+        if bar.total != max(1, summary.examples) or bar.progress != done:
+            bar.update(total=max(1, summary.examples), progress=done)
 
     # -- filters and the selected row ----------------------------------------------------------
 
