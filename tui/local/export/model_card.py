@@ -36,6 +36,11 @@ def _loss(value: float | None) -> str:
     return "not reported" if value is None else f"{value:.4f}"
 
 
+def _tags(facts: CardFacts) -> list[str]:
+    tags = ["ft-tui", "lora", facts.source.method]
+    return tags + (["gguf"] if facts.format in ("gguf", "ollama") else [])
+
+
 def render(facts: CardFacts, *, when: datetime | None = None) -> str:
     source = facts.source
     date = (when or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
@@ -48,7 +53,7 @@ def render(facts: CardFacts, *, when: datetime | None = None) -> str:
         "---",
         f"base_model: {json.dumps(source.base)}",
         "library_name: " + ("peft" if facts.format == "adapter" else "transformers"),
-        "tags: [ft-tui, lora, " + ("gguf" if facts.format in ("gguf", "ollama") else "sft") + "]",
+        f"tags: [{', '.join(_tags(facts))}]",
         "---",
         "",
         f"# {source.model}",
