@@ -12,6 +12,8 @@ the run started the way the new-run form starts it, its run view open and follow
   and the largest once the run view shows its first rows (opening the view is a one-off cost);
 - the longest stall of the event loop (a 5 ms heartbeat timer);
 
+- the most CPU time the UI thread spent between two frames: what the largest gap would be on a
+  core of its own (the wall-clock gaps above include waiting for a busy machine's cores);
 - the CPU time of this process for the whole run;
 
 and, as the baseline in the same round, the same run with no UI (`run_eval` alone on an event
@@ -45,6 +47,7 @@ class Round:
     max_frame_gap_ms: float
     p99_frame_gap_ms: float
     steady_max_frame_gap_ms: float
+    max_cpu_between_frames_ms: float
     max_loop_stall_ms: float
     engine_only_max_stall_ms: float
     cpu_s: float
@@ -94,7 +97,7 @@ async def _engine_only(dataset: Path, store_path: Path) -> tuple[float, float]:
 
 async def _with_ui(
     dataset: Path, rows: int, size: tuple[int, int]
-) -> tuple[float, list[float], list[float], float, float]:
+) -> tuple[float, list[float], list[float], float, float, float]:
     """(seconds, frame times, heartbeat times, CPU seconds) from the start of the run to its
     end; frames and heartbeats between the first and the last row."""
     from screens.eval import EvalScreen
@@ -106,12 +109,14 @@ async def _with_ui(
 
     app = FtApp(dataset.parent, connection=connection_for())
     frames: list[float] = []
+    cpu_marks: list[float] = []  # the UI thread's CPU clock at each frame
     beats: list[float] = []
     async with app.run_test(size=size) as pilot:
         original_display = app._display
 
         def display(screen: Any, renderable: Any) -> None:
             frames.append(time.perf_counter())
+            cpu_marks.append(time.thread_time())
             original_display(screen, renderable)
 
         app._display = display  # type: ignore[method-assign]
@@ -140,7 +145,17 @@ async def _with_ui(
         begin, end = first[0], first[-1]
     window = [t for t in frames if begin <= t <= end]
     steady_from = shown[0] if shown else begin
-    return end - begin, window, [t for t in beats if begin <= t <= end], cpu, steady_from
+    cpu_gaps = [
+        b - a
+        for (t, a), (_, b) in zip(
+            zip(frames, cpu_marks, strict=True),
+            list(zip(frames, cpu_marks, strict=True))[1:],
+            strict=False,
+        )
+        if begin <= t <= end
+    ]
+    beats_in = [t for t in beats if begin <= t <= end]
+    return end - begin, window, beats_in, cpu, steady_from, max(cpu_gaps, default=0.0)
 
 
 def one_round(rows: int, delay: float, size: tuple[int, int]) -> Round:
@@ -157,7 +172,9 @@ def one_round(rows: int, delay: float, size: tuple[int, int]) -> Round:
         )
         os.environ.pop("FT_TUI_PROFILE", None)
         dataset = write_jsonl(folder / "held.jsonl", split_rows(0, rows)[1])
-        seconds, frames, beats, cpu, steady_from = asyncio.run(_with_ui(dataset, rows, size))
+        seconds, frames, beats, cpu, steady_from, cpu_gap = asyncio.run(
+            _with_ui(dataset, rows, size)
+        )
         engine, engine_cpu = asyncio.run(_engine_only(dataset, folder / "engine.sqlite"))
     pairs = list(zip(frames, frames[1:], strict=False))
     gaps = sorted((b - a) * 1000 for a, b in pairs) or [0.0]
@@ -169,6 +186,7 @@ def one_round(rows: int, delay: float, size: tuple[int, int]) -> Round:
         max_frame_gap_ms=round(gaps[-1], 1),
         p99_frame_gap_ms=round(gaps[int(0.99 * (len(gaps) - 1))], 1),
         steady_max_frame_gap_ms=round(max(steady), 1),
+        max_cpu_between_frames_ms=round(cpu_gap * 1000, 1),
         max_loop_stall_ms=round(_stalls(beats), 1),
         engine_only_max_stall_ms=round(engine, 1),
         cpu_s=round(cpu, 2),
@@ -202,6 +220,10 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  once the view shows  largest gap {best.steady_max_frame_gap_ms:.1f} ms "
         "(after the run view's first rows are on screen)"
+    )
+    print(
+        f"  UI thread CPU        at most {best.max_cpu_between_frames_ms:.1f} ms between two "
+        "frames (the gap on an otherwise idle core)"
     )
     print(
         f"  loop stall max       {best.max_loop_stall_ms:.1f} ms with the UI; "
