@@ -24,6 +24,7 @@ FULL: list[list[str]] = [
     ["jobs_bench"],
     ["chart_bench"],
     ["chat_render_bench"],
+    ["eval_ui_bench"],
     ["train_bench", "--examples", "20", "--epochs", "1", "--batch-size", "4"],
     ["chat_bench"],
 ]
@@ -31,6 +32,7 @@ QUICK: list[list[str]] = [
     ["startup_bench", "--runs", "5"],
     ["viewer_bench", "--gb", "0.1"],
     ["chat_render_bench", "--tokens", "4000"],
+    ["eval_ui_bench", "--rows", "60", "--rounds", "1"],
     ["train_bench", "--tiny"],
     ["chat_bench", "--tiny"],
 ]
