@@ -385,3 +385,28 @@ def test_abandoned_chats_stop_generating(long_server: LocalServer) -> None:
         model="endless", messages=HI, temperature=0.5, max_tokens=4
     )
     assert reply.usage.completion_tokens == 4
+
+
+def test_bad_chat_flags_exit_2_with_one_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.local.conftest import ROOT
+
+    for flags, expected in [
+        (["--inference", "vllm"], "--inference vllm needs --vllm-url"),
+        (["--vllm-url", "http://gpu:8000"], "--vllm-url is only used with --inference vllm"),
+        (["--inference", "vllm", "--vllm-url", "gpu:8000"], "--vllm-url expects http(s)"),
+        (["--sampling", "tiny"], "--sampling expects NAME:temperature=T,top_p=P"),
+        (["--sampling", "tiny:temperature=9"], "temperature must be a number from 0 to 2"),
+        (["--max-tokens-default", "0"], "--max-tokens-default must be at least 1"),
+    ]:
+        result = subprocess.run(
+            [sys.executable, "-m", "tui", "serve", "--data-dir", str(tmp_path), *flags],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 2, (flags, result.stderr)
+        assert expected in result.stderr and len(result.stderr.strip().splitlines()) == 1

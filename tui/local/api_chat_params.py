@@ -6,12 +6,12 @@ model's defaults (`tui.local.inference.defaults`).
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from tui.local.errors import ApiError, bad_request
+from tui.local.validation import INT64, bounded_int, finite_float
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 # Accepted and ignored: they change nothing a local generation can honour.
@@ -29,7 +29,6 @@ MAX_N = 16
 MAX_TOP_LOGPROBS = 20
 MAX_TOOLS = 128
 MAX_TOKENS = 2**31 - 1
-INT64 = (-(2**63), 2**63 - 1)
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -101,30 +100,6 @@ def _check_keys(body: dict[str, Any]) -> None:
                 raise bad_request(f"'{key}' is not supported by the local server.", param=key)
         elif key not in HANDLED and key not in IGNORED:
             raise bad_request(f"Unrecognized request argument supplied: {key}", param=key)
-
-
-# TODO(H7): switch to tui.local.validation (bounded_int, finite_float) once it is committed.
-def bounded_int(value: Any, param: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise bad_request(
-            f"Invalid value for '{param}': expected an integer from {low} to {high}.", param=param
-        )
-    return value
-
-
-def finite_float(value: Any, param: str, *, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise bad_request(f"Invalid type for '{param}': expected a number.", param=param)
-    try:
-        number = float(value)
-    except OverflowError:
-        number = math.inf
-    if not math.isfinite(number) or not low <= number <= high:
-        raise bad_request(
-            f"Invalid value for '{param}': expected a number from {low:g} to {high:g}.",
-            param=param,
-        )
-    return number
 
 
 def _optional_int(body: dict[str, Any], name: str, low: int, high: int) -> int | None:
