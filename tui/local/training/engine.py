@@ -83,9 +83,13 @@ def load_base(req: TrainingRequest) -> Base:
         precision = "bf16" if dtype == torch.bfloat16 else "fp16"
         if precision == "fp16":
             dtype = torch.float32  # fp16 autocast + loss scaling over fp32 master weights
+    quantization = req.hyperparameters.quantization
     try:
         tokenizer = load_tokenizer(req.model_dir)
-        model = load_model(req.model_dir, device, dtype)
+        if quantization:
+            model = _load_quantized(req, device, quantization)
+        else:
+            model = load_model(req.model_dir, device, dtype)
     except ModelLoadError as exc:
         raise TrainingError("invalid_model", str(exc)) from exc
     max_length = min(context_length(model), MAX_TRAIN_LENGTH)
@@ -94,6 +98,56 @@ def load_base(req: TrainingRequest) -> Base:
     set_seed(req.seed)
     model = _with_lora(model, req)
     return Base(tokenizer, model, device.type, precision, max_length)
+
+
+def _load_quantized(req: TrainingRequest, device: Any, quantization: str) -> Any:
+    """QLoRA: the base in 4-bit NF4 (double quantized, bf16 compute) or 8-bit, via bitsandbytes,
+    prepared for k-bit training by peft. CUDA only."""
+    import importlib.util
+
+    import torch
+
+    if device.type != "cuda":
+        raise TrainingError(
+            "quantization_unavailable",
+            f"quantization {quantization!r} needs a CUDA GPU; this server trains on "
+            f"{device.type}. Set quantization to null.",
+        )
+    if importlib.util.find_spec("bitsandbytes") is None:
+        raise TrainingError(
+            "quantization_unavailable",
+            f"quantization {quantization!r} needs bitsandbytes: pip install 'ft-tui[gpu]'",
+        )
+    import peft
+    import transformers
+
+    bits_and_bytes: Any = transformers.BitsAndBytesConfig  # untyped constructors
+    prepare_for_kbit: Any = peft.prepare_model_for_kbit_training
+
+    compute = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if quantization == "4bit":
+        config = bits_and_bytes(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=compute,
+        )
+    else:
+        config = bits_and_bytes(load_in_8bit=True)
+    try:
+        model = transformers.AutoModelForCausalLM.from_pretrained(
+            str(req.model_dir),
+            quantization_config=config,
+            dtype=compute,
+            device_map={"": device.index or 0},
+            local_files_only=True,
+        )
+    except Exception as exc:  # transformers/bitsandbytes raise many kinds
+        raise TrainingError(
+            "invalid_model", f"cannot load {req.model_dir} in {quantization}: {exc}"
+        ) from exc
+    checkpointing = req.hyperparameters.gradient_checkpointing
+    return prepare_for_kbit(model, use_gradient_checkpointing=checkpointing is not False)
 
 
 def _with_lora(model: Any, req: TrainingRequest) -> Any:
