@@ -23,6 +23,7 @@ from tests.app.eval_helpers import (
 from tests.app.helpers import text_of, wait_until
 from tests.fake_openai.fixture import fake_openai  # noqa: F401
 from tests.fake_openai.server import FakeOpenAI
+from tui.widgets.app_header import AppHeader
 from tui.widgets.eval_answers import DIFF_STYLE, EvalAnswers
 from tui.widgets.eval_status import StatusLine
 from tui.widgets.eval_summary import EvalSummary
@@ -41,10 +42,15 @@ async def test_runs_list_and_run_view_show_scores_answers_and_filters(
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_eval(pilot, app)
         await wait_until(pilot, lambda: screen.table.row_count == 1)
+        # mode 5 is in the header (active) and in the palette
+        header = screen.query_one(AppHeader).render().plain
+        assert " 5 Eval " in header
+        titles = [c.title for c in app.get_system_commands(screen)]
+        assert "Go to Eval" in titles and "New run" in titles
         assert screen.runs[0].run_id == run.run_id
         assert _cell(screen.table, 0, 1) == "held.jsonl"
         assert _cell(screen.table, 0, 2) == "12/12"
-        assert _cell(screen.table, 0, 4) == "exact: gpt-4o-mini… 1.00 · gpt-4.1-min… 0.00"
+        assert _cell(screen.table, 0, 4) == "1.00 · 0.00"  # at 80 columns: scores in order
         detail = text_of(screen.query_one("#eval-detail"))  # the selected run in full
         assert f"{BASE}: exact 1.00 · 0 errors" in detail
         assert f"{OTHER}: exact 0.00 · 0 errors" in detail and run.run_id in detail
