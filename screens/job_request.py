@@ -23,6 +23,13 @@ FILE_ID = re.compile(r"^file[-_][A-Za-z0-9_-]+$")
 SUFFIX_MAX = 64
 METADATA_MAX_PAIRS = 16
 
+# How the form names each hyperparameter in its messages.
+HYPER_LABELS = {
+    "n_epochs": "Epochs",
+    "batch_size": "Batch size",
+    "learning_rate_multiplier": "LR multiplier",
+    "beta": "DPO beta",
+}
 # name: (integer?, low, high, low inclusive)
 HYPER_RULES: dict[str, tuple[bool, float, float, bool]] = {
     "n_epochs": (True, 1, 50, True),
@@ -96,6 +103,8 @@ def parse_file(
 
 
 def parse_hyper(name: str, text: str) -> tuple[int | float | str | None, str]:
+    """Problems are worded for the form (its field names, plain ranges), not for the API."""
+    label = HYPER_LABELS.get(name, name)
     value = text.strip().lower() or "auto"
     if value == "auto":
         return "auto", ""
@@ -104,13 +113,14 @@ def parse_hyper(name: str, text: str) -> tuple[int | float | str | None, str]:
         number: int | float = int(value) if integer else float(value)
     except ValueError:
         kind = "a whole number" if integer else "a number"
-        return None, f"{name}: {text.strip()!r} is not {kind} or auto"
+        return None, f"{label}: {text.strip()!r} is not {kind} or auto"
     too_low = number < low if low_inclusive else number <= low
     if too_low or number > high or number != number:
         if high == float("inf"):
-            return None, f"{name}: must be greater than {low:g}, got {number:g}"
-        bracket = "[" if low_inclusive else "("
-        return None, f"{name}: must be in {bracket}{low:g}, {high:g}], got {number:g}"
+            return None, f"{label}: must be more than {low:g}, got {number:g}"
+        if low_inclusive:
+            return None, f"{label}: must be from {low:g} to {high:g}, got {number:g}"
+        return None, f"{label}: must be more than {low:g} and at most {high:g}, got {number:g}"
     return number, ""
 
 

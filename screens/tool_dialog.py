@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -27,6 +28,24 @@ from tui.core.tools.errors import Cancelled, ToolError
 from tui.core.tools.progress import ProgressCallback
 
 log = logging.getLogger("ft-tui.tools")
+
+
+# The tools' messages name command-line options; a dialog names its own fields instead.
+_DIALOG_TERMS = (
+    (re.compile(r"allow overwriting \(--force\)"), "tick 'Overwrite'"),
+    (re.compile(r"\s*\(--force\)"), " (tick 'Overwrite')"),
+    (re.compile(r"\(--map (\w+)=COLUMN\)"), r"(pick the \1 column above)"),
+    (re.compile(r"--map (\w+)=([^:]+):"), r"\1 column \2:"),
+    (re.compile(r"\(--system\)"), "(the System prompt field)"),
+    (re.compile(r"--(sheet|encoding)\b"), lambda m: f"the {m.group(1).capitalize()} field"),
+)
+
+
+def dialog_terms(text: str) -> str:
+    """A tool message reworded for the dialog: "(--force)" → "(tick 'Overwrite')"…"""
+    for pattern, replacement in _DIALOG_TERMS:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def _written(result: object) -> str:
@@ -136,11 +155,11 @@ class ToolDialog(ModalScreen[R | None], Generic[R]):
 
     def set_status(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#tool-status", Static)
-        status.update(text)
+        status.update(dialog_terms(text))
         status.set_class(error, "error")
 
     def show_preview(self, lines: list[str]) -> None:
-        self.query_one("#tool-preview", Static).update("\n".join(lines))
+        self.query_one("#tool-preview", Static).update(dialog_terms("\n".join(lines)))
 
     def _show_progress(self, done: int, total: int) -> None:
         bar = self.query_one("#tool-progress", ProgressBar)

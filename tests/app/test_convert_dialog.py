@@ -54,3 +54,28 @@ async def test_an_open_dropdown_has_a_border(tmp_path: Path) -> None:
         await wait_until(pilot, lambda: user.expanded)
         overlay = user.query_one("SelectOverlay")
         assert overlay.styles.border_top[0] != "" and overlay.styles.border_bottom[0] != ""
+
+
+async def test_dialog_messages_name_the_dialogs_fields_not_cli_options(tmp_path: Path) -> None:
+    from tui.core.tools.errors import ToolError
+    from tui.core.tools.files import check_output
+
+    app = _open(tmp_path)
+    existing = tmp_path / "t.jsonl"
+    existing.write_text("old\n")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConvertScreen))
+        dialog = app.screen
+        assert isinstance(dialog, ConvertScreen)
+        preview = dialog.query_one("#tool-preview", Static)
+        await wait_until(pilot, lambda: "user ←" in text_of(preview))
+        with pytest.raises(ToolError) as refused:  # what the tool says when Write is refused
+            check_output(existing, [tmp_path / "t.csv"], force=False)
+        assert "--force" in str(refused.value)
+        dialog.set_status(str(refused.value), error=True)
+        status = text_of(dialog.query_one("#tool-status", Static))
+        assert "--force" not in status and "tick 'Overwrite'" in status
+        dialog.query_one("#map-user", Select).clear()
+        await wait_until(pilot, lambda: "No preview" in text_of(preview))
+        assert "--map" not in text_of(preview) and "user column" in text_of(preview)

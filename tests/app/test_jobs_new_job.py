@@ -80,11 +80,11 @@ async def test_bad_fields_are_named_and_nothing_is_sent(
         _set(screen, "metadata", "team=nlp, oops")
         await pilot.press("ctrl+l")
         problems = screen.query_one("#form-problems")
-        await wait_until(pilot, lambda: "n_epochs" in text_of(problems))
+        await wait_until(pilot, lambda: "Epochs" in text_of(problems))
         text = text_of(problems)
         assert "missing.jsonl does not exist" in text
-        assert "n_epochs: must be in [1, 50], got 99" in text
-        assert "learning_rate_multiplier: must be greater than 0" in text
+        assert "Epochs: must be from 1 to 50, got 99" in text
+        assert "LR multiplier: must be more than 0" in text
         assert "seed: 'abc' is not a whole number" in text
         assert "metadata: 'oops' is not key=value" in text
         assert isinstance(app.screen, NewJobScreen)
@@ -177,7 +177,9 @@ async def test_dpo_shows_beta_and_sends_the_dpo_method(
         _set(screen, "beta", "3")
         await pilot.press("ctrl+l")
         problems = screen.query_one("#form-problems")
-        await wait_until(pilot, lambda: "beta: must be in (0, 2], got 3" in text_of(problems))
+        await wait_until(
+            pilot, lambda: "DPO beta: must be more than 0 and at most 2, got 3" in text_of(problems)
+        )
         _set(screen, "beta", "0.2")
         await pilot.press("ctrl+l")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=60)

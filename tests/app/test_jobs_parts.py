@@ -50,12 +50,12 @@ def test_a_complete_form_becomes_a_service_request(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "text", "message"),
     [
-        ("n_epochs", "0", "n_epochs: must be in [1, 50], got 0"),
-        ("n_epochs", "2.5", "n_epochs: '2.5' is not a whole number or auto"),
-        ("batch_size", "257", "batch_size: must be in [1, 256], got 257"),
-        ("learning_rate_multiplier", "-1", "must be greater than 0"),
-        ("beta", "2.5", "beta: must be in (0, 2], got 2.5"),
-        ("beta", "0", "beta: must be in (0, 2], got 0"),
+        ("n_epochs", "0", "Epochs: must be from 1 to 50, got 0"),
+        ("n_epochs", "2.5", "Epochs: '2.5' is not a whole number or auto"),
+        ("batch_size", "257", "Batch size: must be from 1 to 256, got 257"),
+        ("learning_rate_multiplier", "-1", "must be more than 0"),
+        ("beta", "2.5", "DPO beta: must be more than 0 and at most 2, got 2.5"),
+        ("beta", "0", "DPO beta: must be more than 0 and at most 2, got 0"),
     ],
 )
 def test_hyperparameters_out_of_range_are_named(name: str, text: str, message: str) -> None:
