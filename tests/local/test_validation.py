@@ -25,7 +25,10 @@ from tui.local.validation import (
     INT64,
     bounded_int,
     deeper_than,
+    dumps,
     finite_float,
+    finite_json,
+    loads_stored,
     parse_json,
     parse_json_object,
     read_body,
@@ -238,3 +241,19 @@ def test_trainer_child_ignores_group_signals_and_stops_when_orphaned() -> None:
         if parent.poll() is None:
             parent.kill()
         parent.wait(30)
+
+
+ANY_FLOATS = st.recursive(
+    st.floats() | st.integers() | st.text(max_size=3) | st.none(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=15,
+)
+
+
+@PROPS
+@given(ANY_FLOATS)
+def test_serialising_never_fails_and_writes_non_finite_as_null(value: object) -> None:
+    text = dumps(value)
+    parsed = parse_json(text.encode())  # strict: it would refuse NaN or Infinity
+    assert parsed == finite_json(value)
+    assert loads_stored(json.dumps(value)) == finite_json(value)  # what an old server stored
