@@ -27,6 +27,7 @@ FULL: list[list[str]] = [
     ["eval_ui_bench"],
     ["train_bench", "--examples", "20", "--epochs", "1", "--batch-size", "4"],
     ["chat_bench"],
+    ["eval_bench", "fake", "local"],
 ]
 QUICK: list[list[str]] = [
     ["startup_bench", "--runs", "5"],
@@ -35,6 +36,7 @@ QUICK: list[list[str]] = [
     ["eval_ui_bench", "--rows", "60", "--rounds", "1"],
     ["train_bench", "--tiny"],
     ["chat_bench", "--tiny"],
+    ["eval_bench", "fake", "--rounds", "1", "--delay", "0.1"],
 ]
 
 
