@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Static
 from screens.base import ModeScreen, copy_text, error_text
 from tui.core.job_status import is_terminal
 from tui.core.model_names import days_left, shutdown_date_for, today_utc
+from tui.core.plurals import plural
 from tui.services.cache import Cache, open_cache
 from tui.widgets.job_table import JobRow, JobTable
 
@@ -132,7 +133,7 @@ class JobsScreen(ModeScreen):
         interval = ACTIVE_INTERVAL if moving else IDLE_INTERVAL
         self._next_refresh = time.monotonic() + interval
         self._summary = (
-            f"{len(rows)} jobs, {sum(not is_terminal(r.status) for r in rows)} active · "
+            f"{plural(len(rows), 'job')}, {sum(not is_terminal(r.status) for r in rows)} active · "
             f"{connection.profile.name} · updated {time.strftime('%H:%M:%S')}"
             if rows
             else "No fine-tuning jobs yet. Press n to start one."

@@ -67,3 +67,23 @@ async def test_an_empty_file_is_called_empty_not_line_1_of_0(tmp_path: Path) -> 
         title = app.screen.query_one("#example-title", Static)
         await wait_until(pilot, lambda: "empty file" in text_of(title))
         assert "of 0" not in text_of(title)
+
+
+async def test_one_job_is_one_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.app.jobs_helpers import fast_polling, go_to_jobs, make_app
+    from tests.fake_openai.server import FakeOpenAI
+
+    fast_polling(monkeypatch)
+    fake = FakeOpenAI().start()
+    try:
+        monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", fake.api_key)
+        monkeypatch.delenv("FT_TUI_PROFILE", raising=False)
+        fake.add_job()
+        app = make_app(tmp_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await go_to_jobs(pilot, app)
+            status = app.screen.query_one("#jobs-status", Static)
+            await wait_until(pilot, lambda: "1 job," in text_of(status))
+    finally:
+        fake.stop()
