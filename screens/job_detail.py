@@ -139,9 +139,13 @@ class JobDetailScreen(ModeScreen):
 
     def on_screen_resume(self) -> None:
         if self._other_profile:  # switched away while this view was in another mode
-            self.call_later(self.app.pop_screen)
+            self.set_timer(0.01, self._leave)  # once the mode switch that shows it is done
             return
         self._start_polling()
+
+    def _leave(self) -> None:
+        if self.app.screen is self:
+            self.app.pop_screen()
 
     def on_profile_changed(self) -> None:
         # The job belongs to the previous profile's backend: back to the (refreshed) list, now

@@ -144,10 +144,15 @@ class FtApp(App[None]):
         self.notify_screens("profile_changed")
 
     def notify_screens(self, hook: str) -> None:
-        for screen in self.screen_stack:
-            callback = getattr(screen, f"on_{hook}", None)
-            if callable(callback):
-                callback()
+        """Call `on_<hook>()` on every screen of every mode, not only the current mode's: a job
+        view left open in mode 2 must hear of a profile switch made in mode 1. Textual keeps one
+        stack per mode and exposes only the current one (`screen_stack`)."""
+        stacks: dict[str, list[Screen[Any]]] = getattr(self, "_screen_stacks", {})
+        for stack in list(stacks.values()) or [self.screen_stack]:
+            for screen in list(stack):
+                callback = getattr(screen, f"on_{hook}", None)
+                if callable(callback):
+                    callback()
 
     def _on_health(self, health: ConnectionHealth) -> None:
         # Listeners may fire from worker threads or tasks; hop onto the UI loop safely.

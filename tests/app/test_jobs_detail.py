@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.command import CommandPalette
+from textual.widgets import OptionList
 
 from screens.confirm import ConfirmScreen
 from screens.job_detail import JobDetailScreen
@@ -352,3 +354,38 @@ async def test_download_to_a_new_folder_ending_in_slash_keeps_the_file_name(
         saved = tmp_path / "new_folder" / f"{job_id}_results.csv"
         await wait_until(pilot, lambda: saved.is_file())
         assert not (tmp_path / "new_folder").is_file()
+
+
+async def test_a_profile_switch_in_another_mode_closes_the_job_view(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    """Through the palette's real "Use profile" command, made in mode 1 while mode 2 shows a
+    job view: the view stops polling the old backend, and mode 2 shows the list again."""
+    config = tmp_path / "fake-config" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        f'[profiles.other]\nbase_url = "{fake_openai.base_url}"\napi_key_env = "OPENAI_API_KEY"\n'
+    )
+    job_id = fake_openai.add_job()
+    fake_openai.advance(job_id, 2)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_job(pilot, app, job_id)
+        await wait_until(pilot, lambda: _event_requests(fake_openai, job_id) >= 1)
+        await pilot.press("1")
+        await wait_until(pilot, lambda: app.current_mode == "datasets")
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"Use profile: other")
+        options = app.screen.query_one(OptionList)
+        await wait_until(pilot, lambda: options.highlighted is not None)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.connection.profile.name == "other")
+        await pilot.pause(0.5)  # longer than two poll intervals of the old view
+        before = _event_requests(fake_openai, job_id)
+        await pilot.pause(0.6)
+        assert _event_requests(fake_openai, job_id) == before  # the old view stopped polling
+        await pilot.press("2")
+        await wait_until(pilot, lambda: app.current_mode == "jobs")
+        await wait_until(pilot, lambda: not isinstance(app.screen, JobDetailScreen))
+        await wait_until(pilot, lambda: bool(app.screen.query("#job-table")))
