@@ -28,6 +28,7 @@ never live in it (a profile names the environment variable that holds its key)::
     port = 8765                        # optional; default a free port
     models = ["HuggingFaceTB/SmolLM2-360M-Instruct", "mine=~/models/mine"]  # `serve --model`
     chat_templates = { mine = "~/models/chatml.jinja" }  # `serve --chat-template NAME=FILE`
+    sampling = { mine = { temperature = 0.3, top_p = 0.9 } }  # `serve --sampling NAME:...`
 
 Built-in profiles, always listed unless the file defines the same name: `openai` (key from
 `OPENAI_API_KEY`), `local` (the embedded server) and, when both `OPENAI_BASE_URL` and
@@ -61,7 +62,7 @@ _ALLOWED_FIELDS: dict[ProfileKind, frozenset[str]] = {
     "openai": frozenset({"type", "api_key_env", "organization", "project", "base_url"}),
     "azure": frozenset({"type", "api_key_env", "endpoint", "api_version", "deployment"}),
     "compatible": frozenset({"type", "api_key_env", "base_url", "organization", "project"}),
-    "local": frozenset({"type", "data_dir", "port", "models", "chat_templates"}),
+    "local": frozenset({"type", "data_dir", "port", "models", "chat_templates", "sampling"}),
 }
 
 
@@ -106,6 +107,9 @@ class Profile:
     # (`--chat-template NAME=FILE`); checked by the server when it starts.
     models: tuple[str, ...] = ()
     chat_templates: tuple[tuple[str, str], ...] = ()
+    # Default sampling per base model (`--sampling NAME:temperature=T,top_p=P`), values checked
+    # by the server; each entry is (name, "temperature=T,top_p=P").
+    sampling: tuple[tuple[str, str], ...] = ()
 
     def api_key(self, env: Mapping[str, str] | None = None) -> str | None:
         """The key, read from the environment at call time; None when unset or empty."""
@@ -126,6 +130,8 @@ class Profile:
             args += ["--model", spec]
         for name, file in self.chat_templates:
             args += ["--chat-template", f"{name}={file}"]
+        for name, settings in self.sampling:
+            args += ["--sampling", f"{name}:{settings}"]
         return tuple(args)
 
     @property
@@ -311,6 +317,23 @@ class _ConfigReader:
             raise self.error(
                 'must be a table of model name = "template file"', where, "chat_templates"
             )
+        sampling = raw.get("sampling", {})
+        if not isinstance(sampling, dict) or not all(
+            isinstance(v, dict)
+            and v
+            and all(
+                k in ("temperature", "top_p")
+                and isinstance(x, int | float)
+                and not isinstance(x, bool)
+                for k, x in v.items()
+            )
+            for v in sampling.values()
+        ):
+            raise self.error(
+                "must be a table of model name = { temperature = T, top_p = P }",
+                where,
+                "sampling",
+            )
         return Profile(
             name=name,
             kind="local",
@@ -320,6 +343,10 @@ class _ConfigReader:
             models=tuple(m.strip() for m in models),
             chat_templates=tuple(
                 (str(k), str(Path(v.strip()).expanduser())) for k, v in templates.items()
+            ),
+            sampling=tuple(
+                (str(k), ",".join(f"{key}={value!r}" for key, value in v.items()))
+                for k, v in sampling.items()
             ),
         )
 
