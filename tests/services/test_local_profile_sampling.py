@@ -32,7 +32,7 @@ async def test_profile_sampling_reaches_the_auto_started_server(
     profile = select_profile()
     assert profile.local_server_args[-2:] == ("--sampling", "greedy:temperature=0")
     conn = Connection(profile)
-    hi = [{"role": "user", "content": "hello"}]
+    hi: Any = [{"role": "user", "content": "hello"}]
     try:
         client = await conn.client()
 
