@@ -157,7 +157,9 @@ class EvalRunScreen(ModeScreen):
                 self._show_selected()
             self._show_filter()
             self._summary_due = True
-        if self._summary_due and table_due:
+        # the summary re-renders half a batch later than the table: two lighter frames
+        summary_due = force or self._flushes % TABLE_EVERY == TABLE_EVERY // 2
+        if self._summary_due and summary_due:
             self._summary_due = False
             self.query_one(EvalSummary).show(self.summary)
         self._show_head()
