@@ -235,3 +235,36 @@ def test_killed_record_leaves_no_output_and_resumes(
     golden = [json.loads(x) for x in out.read_text().splitlines()]
     assert [g["messages"][-1]["content"] for g in golden] == [f"answer {n}" for n in range(1, 25)]
     assert not journal.exists()
+
+
+def test_progress_line_only_when_stderr_is_a_terminal(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    import pty
+
+    fake_openai.chat.responder = oracle
+    data = write_jsonl(tmp_path / "held.jsonl", sentiment_rows(5))
+    master, slave = pty.openpty()
+    proc = subprocess.run(
+        [sys.executable, "-m", "tui", "eval", str(data), "--model", BASE, "--json"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        text=True,
+        timeout=120,
+        env=os.environ.copy(),
+    )
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    assert proc.returncode == 0
+    json.loads(proc.stdout)  # stdout stays one JSON object
+    assert b"\reval 100%  5/5 rows  0 errors" in seen
