@@ -12,8 +12,9 @@ the run started the way the new-run form starts it, its run view open and follow
   and the largest once the run view shows its first rows (opening the view is a one-off cost);
 - the longest stall of the event loop (a 5 ms heartbeat timer);
 
-- the most CPU time the UI thread spent between two frames: what the largest gap would be on a
-  core of its own (the wall-clock gaps above include waiting for a busy machine's cores);
+- the most CPU time the UI thread spent between two frames once the view shows: what the
+  largest gap would be on a core of its own (the wall-clock gaps above include waiting for a
+  busy machine's cores);
 - the CPU time of this process for the whole run;
 
 and, as the baseline in the same round, the same run with no UI (`run_eval` alone on an event
@@ -145,14 +146,9 @@ async def _with_ui(
         begin, end = first[0], first[-1]
     window = [t for t in frames if begin <= t <= end]
     steady_from = shown[0] if shown else begin
+    marks = list(zip(frames, cpu_marks, strict=True))
     cpu_gaps = [
-        b - a
-        for (t, a), (_, b) in zip(
-            zip(frames, cpu_marks, strict=True),
-            list(zip(frames, cpu_marks, strict=True))[1:],
-            strict=False,
-        )
-        if begin <= t <= end
+        b - a for (t, a), (_, b) in zip(marks, marks[1:], strict=False) if steady_from <= t <= end
     ]
     beats_in = [t for t in beats if begin <= t <= end]
     return end - begin, window, beats_in, cpu, steady_from, max(cpu_gaps, default=0.0)
@@ -223,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"  UI thread CPU        at most {best.max_cpu_between_frames_ms:.1f} ms between two "
-        "frames (the gap on an otherwise idle core)"
+        "frames once the view shows (the gap on an otherwise idle core)"
     )
     print(
         f"  loop stall max       {best.max_loop_stall_ms:.1f} ms with the UI; "
