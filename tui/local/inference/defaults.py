@@ -3,7 +3,7 @@ gets.
 
 Order, first match wins, per setting:
 1. an override for that base model (`ft-tui serve --sampling NAME:temperature=T,top_p=P`, which
-   the app passes from the local profile's `sampling` table);
+   the app passes from the local profile's `sampling` table, `tui.services.profiles`);
 2. the model's own `generation_config.json`, where it sets the value (`do_sample: false` there
    means greedy: temperature 0);
 3. what this server declares for the model (`DECLARED`: the bundled SmolLM2's model card samples
@@ -97,32 +97,6 @@ def parse_sampling_option(value: str) -> tuple[str, Sampling]:
             )
         found[key] = number
     return name, Sampling(temperature=found.get("temperature"), top_p=found.get("top_p"))
-
-
-def sampling_from_mapping(name: str, raw: object) -> Sampling:
-    """A profile's `sampling.<name>` table, e.g. `{temperature = 0.3}`; ValueError if malformed."""
-    if not isinstance(raw, dict) or not set(raw) <= {"temperature", "top_p"}:
-        raise ValueError(f"sampling for {name!r} must be a table with temperature and/or top_p")
-    values: dict[str, float | None] = {}
-    for key in ("temperature", "top_p"):
-        value = raw.get(key)
-        bounds = TEMPERATURE_RANGE if key == "temperature" else TOP_P_RANGE
-        if value is not None and _number(value, bounds) is None:
-            raise ValueError(
-                f"sampling for {name!r}: {key} must be a number from {bounds[0]:g} to {bounds[1]:g}"
-            )
-        values[key] = None if value is None else float(value)
-    return Sampling(temperature=values["temperature"], top_p=values["top_p"])
-
-
-def as_option(name: str, sampling: Sampling) -> str:
-    """The `--sampling` value that `parse_sampling_option` reads back as `(name, sampling)`."""
-    parts = [
-        f"{key}={value!r}"
-        for key, value in (("temperature", sampling.temperature), ("top_p", sampling.top_p))
-        if value is not None
-    ]
-    return f"{name}:{','.join(parts)}"
 
 
 def _number(value: object, bounds: tuple[float, float]) -> float | None:
