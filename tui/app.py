@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
@@ -87,6 +89,7 @@ class FtApp(App[None]):
         self.animation_level = "none"  # repaint cost matters over slow links
         # Hand-offs between modes (e.g. "launch a job with this file", "chat with this model").
         self.pending: dict[str, Any] = {}
+        self._toasts_until: dict[tuple[str, str, str], float] = {}  # toast → shown until
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -166,6 +169,26 @@ class FtApp(App[None]):
             return
         conn = self._connection
         self.status_text = f"{conn.profile.name} · {conn.health.describe()}"
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A toast, unless the same one is still on screen: a poll that fails every few
+        seconds, or a worker error reported by two layers, shows it once."""
+        key = (str(message), title, severity)
+        now = time.monotonic()
+        if self._toasts_until.get(key, 0.0) > now:
+            return
+        shown_for = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
+        self._toasts_until = {k: t for k, t in self._toasts_until.items() if t > now}
+        self._toasts_until[key] = now + shown_for
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     # -- actions -------------------------------------------------------------------------------
 

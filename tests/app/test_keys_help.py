@@ -104,3 +104,15 @@ async def test_chat_offers_f1_for_help_and_escape_only_stops_a_streaming_reply(
         await wait_until(pilot, lambda: isinstance(app.screen, KeysScreen))
         assert "?" not in prompt.text
         assert _rows(app)[0] == "Chat keys"
+
+
+async def test_the_same_toast_is_not_stacked_twice(tmp_path: Path) -> None:
+    app = FtApp(_dataset(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(3):
+            app.notify("Models not listed: connection refused", severity="warning")
+        app.notify("Something else")
+        await pilot.pause()
+        shown = [n.message for n in app._notifications]  # what is on screen now
+        assert shown.count("Models not listed: connection refused") == 1
+        assert len(shown) == 2
