@@ -258,3 +258,23 @@ def test_record_turns_prompt_completion_lines_into_chat(
     assert progress[-1] == (12, 12) and len(progress) == 12
     report = lint_path(out)
     assert report.format == "chat" and not report.has_errors
+
+
+def test_on_row_reports_every_row_and_the_last_snapshot_is_exact(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake_openai.chat.responder = oracle
+    data = write_jsonl(tmp_path / "held.jsonl", sentiment_rows(9))
+    seen: list[tuple[int, int]] = []
+    snapshots: list[RunSummary] = []
+
+    def on_row(row: RowResult, summary: RunSummary) -> None:
+        seen.append((row.line, summary.done_rows))
+        snapshots.append(summary)
+
+    final = _run(_spec(data, BASE, OTHER, concurrency=3), EvalStore(tmp_path / "e.sqlite"),
+                 on_row=on_row)  # fmt: skip
+    assert sorted(line for line, _ in seen) == list(range(1, 10))
+    assert [done for _, done in seen] == list(range(1, 10))
+    assert all(s.status == "running" and s.run_id == final.run_id for s in snapshots)
+    assert snapshots[-1].to_json() == final.to_json()

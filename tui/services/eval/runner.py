@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from itertools import combinations
 from typing import Any
 
@@ -26,6 +28,7 @@ from tui.services.eval.summary import pair_key, summarize
 from tui.services.eval.types import Answer, EvalError, EvalSpec, RowResult, RunSummary
 
 OnRow = Callable[[RowResult, RunSummary], None]
+SNAPSHOT_INTERVAL_S = 0.2
 
 
 def check_spec(spec: EvalSpec) -> EvalSpec:
@@ -194,16 +197,20 @@ async def _run_rows(
     workers = max(1, min(len(todo), spec.concurrency * 2))
     queue = iter(todo)
     stored = store.rows(run_id) if on_row is not None else []
+    snapshots = _Snapshots(store, run_id, spec, profiles)
+    remaining = len(todo)
 
     async def worker() -> None:
+        nonlocal remaining
         for row in queue:
             if cancel is not None and cancel.is_set():
                 return
             result = await evaluate_row(pool, spec, row)
             store.save_row(run_id, result)
+            remaining -= 1
             if on_row is not None:
                 stored.append(result)
-                on_row(result, _snapshot(store, run_id, spec, stored, profiles))
+                on_row(result, snapshots.after(stored, last=remaining == 0))
 
     tasks = [asyncio.create_task(worker()) for _ in range(workers)]
     waiter = asyncio.create_task(cancel.wait()) if cancel is not None else None
@@ -225,15 +232,27 @@ async def _run_rows(
         await asyncio.gather(*tasks, *([waiter] if waiter else []), return_exceptions=True)
 
 
-def _snapshot(
-    store: EvalStore,
-    run_id: str,
-    spec: EvalSpec,
-    rows: list[RowResult],
-    profiles: dict[str, tuple[str | None, bool]],
-) -> RunSummary:
-    """The run as it stands after a row (aggregates over the rows in memory, no reread)."""
-    base = store.get_run_meta(run_id)
-    models, pairwise = summarize(spec, sorted(rows, key=lambda r: r.line), profiles)
-    base.models, base.pairwise, base.done_rows = models, pairwise, len(rows)
-    return base
+class _Snapshots:
+    """The run as it stands after each row, for `on_row`. Aggregating costs O(rows done), so
+    it is recomputed at most every `SNAPSHOT_INTERVAL_S` (and after the last row); in between
+    only `done_rows` moves on. This keeps a long run linear instead of quadratic."""
+
+    def __init__(
+        self,
+        store: EvalStore,
+        run_id: str,
+        spec: EvalSpec,
+        profiles: dict[str, tuple[str | None, bool]],
+    ) -> None:
+        self.base = store.get_run_meta(run_id)
+        self.spec, self.profiles = spec, profiles
+        self.last: RunSummary | None = None
+        self.at = 0.0
+
+    def after(self, rows: list[RowResult], *, last: bool) -> RunSummary:
+        now = time.monotonic()
+        if self.last is None or last or now - self.at >= SNAPSHOT_INTERVAL_S:
+            models, pairwise = summarize(self.spec, rows, self.profiles)
+            self.last = replace(self.base, models=models, pairwise=pairwise)
+            self.at = now
+        return replace(self.last, done_rows=len(rows))
