@@ -13,8 +13,9 @@ sha1), as the Hub does.
 
 Test knobs: `throttle_bps` slows the weight files down (so progress is observable),
 `break_file` + `break_after` cut the first download of that file after that many bytes and then
-answer 500 for it until `broken` is cleared, and `requests` records (method, path, Range header)
-of every request. Point `HF_ENDPOINT` at `url`.
+answer 500 for it until `broken` is cleared, `gated` maps a repo to the only token it accepts (a
+403 `GatedRepo` otherwise), and `requests` / `tokens` record (method, path, Range header) and
+the bearer token of every request. Point `HF_ENDPOINT` at `url`.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class StandInHub:
         self.broken = False
         self.cut_done = False  # the cut happens once; clearing `broken` repairs the file
         self.requests: list[tuple[str, str, str | None]] = []
+        self.gated: dict[str, str] = {}  # repo id -> the only token that opens it
+        self.tokens: list[str | None] = []  # the bearer token of every request
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -124,8 +127,19 @@ class StandInHub:
             def _serve(self, *, head: bool) -> None:
                 parts = urlsplit(self.path)
                 path = unquote(parts.path)
+                auth = self.headers.get("Authorization") or ""
+                token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
                 with hub._lock:
                     hub.requests.append((self.command, path, self.headers.get("Range")))
+                    hub.tokens.append(token)
+                for repo_id, wanted in hub.gated.items():
+                    if repo_id in path and token != wanted:
+                        self._json(
+                            403,
+                            {"error": f"Access to model {repo_id} is restricted."},
+                            {"X-Error-Code": "GatedRepo", "X-Error-Message": "restricted"},
+                        )
+                        return
                 if path.startswith("/api/models/"):
                     self._api(path.removeprefix("/api/models/"), parts.query)
                     return

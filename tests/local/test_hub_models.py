@@ -45,6 +45,12 @@ def repos(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> dic
         weight_map.update(dict.fromkeys(part, shard))
     index = {"metadata": {}, "weight_map": weight_map}
     (sharded / "model.safetensors.index.json").write_text(json.dumps(index))
+    for repo in (single, sharded):  # files every Hub repo has, which the server skips
+        (repo / "README.md").write_text("# A tiny random model\n")
+        (repo / ".gitattributes").write_text("*.safetensors filter=lfs diff=lfs merge=lfs -text\n")
+        (repo / "onnx").mkdir()
+        (repo / "onnx" / "model.onnx").write_bytes(b"not fetched")
+        (repo / "pytorch_model.bin").write_bytes(b"not fetched either: safetensors are there")
     return {REPO: single, SHARDED: sharded}
 
 
@@ -133,8 +139,10 @@ def test_a_hub_model_downloads_on_first_use_with_progress_then_trains_and_chats(
     tmp_path: Path, tiny_model_dir: Path, hub: StandInHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hub.throttle_bps = 8_000_000  # the ~30 MB weights take ~4 s: progress is observable
-    args = ["--model", REPO, "--model", "acme/no-such-repo"]
-    server = _start(tmp_path, tiny_model_dir, args, monkeypatch, {"HF_ENDPOINT": hub.url})
+    hub.gated[SHARDED] = "hf_other_token"
+    args = ["--model", REPO, "--model", "acme/no-such-repo", "--model", SHARDED]
+    env = {"HF_ENDPOINT": hub.url, "HF_TOKEN": "hf_test_token"}
+    server = _start(tmp_path, tiny_model_dir, args, monkeypatch, env)
     try:
         client = server.client()
         _stdout_until(server, f"Base model {REPO}: not downloaded yet")
@@ -145,6 +153,11 @@ def test_a_hub_model_downloads_on_first_use_with_progress_then_trains_and_chats(
             _job(client, "acme/no-such-repo", training_file)
         assert isinstance(missing.value.body, dict)
         assert missing.value.body["code"] == "model_not_found"
+        with pytest.raises(openai.BadRequestError) as gated:
+            _job(client, SHARDED, training_file)
+        assert isinstance(gated.value.body, dict)
+        assert gated.value.body["code"] == "model_access_denied"
+        assert "HF_TOKEN" in gated.value.body["message"]
         with pytest.raises(openai.BadRequestError) as not_yet:  # chat does not download
             client.chat.completions.create(model=REPO, messages=[{"role": "user", "content": "hi"}])
         assert f"hf download {REPO}" in str(not_yet.value)
@@ -171,6 +184,12 @@ def test_a_hub_model_downloads_on_first_use_with_progress_then_trains_and_chats(
         again = _job(client, REPO, _train_file(client))
         assert wait_for_status(client, again.id, {"succeeded", "failed"}).status == "succeeded"
         assert hub.downloads_of("model.safetensors") == before
+        sent = {
+            t for (_, path, _), t in zip(hub.requests, hub.tokens, strict=True) if "acme/" in path
+        }
+        assert sent == {"hf_test_token"}  # HF_TOKEN went with every request for the model
+        skipped = ("model.onnx", "README.md", "pytorch_model.bin")
+        assert [hub.downloads_of(name) for name in skipped] == [0, 0, 0]
     finally:
         server.stop()
 

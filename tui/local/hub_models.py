@@ -87,8 +87,11 @@ def cached_snapshot(repo_id: str) -> Path | None:
     from huggingface_hub.errors import LocalEntryNotFoundError
 
     try:
-        first = Path(snapshot_download(repo_id, local_files_only=True))
-        # The weights format decides which files count: safetensors alone when present.
+        # Which snapshot (config.json is enough to find it), then whether it is complete. The
+        # weights format decides which files count: safetensors alone when present.
+        first = Path(
+            snapshot_download(repo_id, local_files_only=True, allow_patterns=["config.json"])
+        )
         has_safetensors = any(first.glob("*.safetensors"))
         folder = Path(
             snapshot_download(
@@ -243,9 +246,11 @@ def _bytes_present(blobs_dir: Path, blobs: list[str]) -> int:
             continue
         except OSError:
             pass
+        largest = 0  # a killed process can leave an older part behind: count one part only
         for part in blobs_dir.glob(blob + ".*incomplete"):
             with contextlib.suppress(OSError):
-                present += part.stat().st_size
+                largest = max(largest, part.stat().st_size)
+        present += largest
     return present
 
 
