@@ -21,6 +21,9 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+_TEXTUAL_SCREEN_ACTIONS = frozenset(
+    b.action for b in Screen.BINDINGS if isinstance(b, Binding) and b.action
+)
 HELP_ACTIONS = ("toggle_help", "app.toggle_help", "show_help_panel", "hide_help_panel")
 
 
@@ -44,6 +47,8 @@ def binding_entries(screen: Screen[Any]) -> list[KeyEntry]:
             continue
         node = active.node
         section = "screen" if node is screen else "app" if node is app else "pane"
+        if section == "screen" and binding.action in _TEXTUAL_SCREEN_ACTIONS:
+            section = "app"  # Tab, Shift+Tab, copy: Textual's, on every screen
         display = app.get_key_display(binding) or key
         found = entries.get((id(node), binding.action))
         if found is None:

@@ -53,6 +53,7 @@ async def test_help_lists_the_screens_actions_first_and_scrolls(tmp_path: Path) 
         for action in ("Launch job", "Convert", "Split", "Fix", "First example", "Last example"):
             assert any(action in row for row in own), action
         assert any(row.startswith("home") and "First example" in row for row in own)
+        assert not any("Focus Next" in row for row in own)  # Textual's own keys come later
         box = app.screen.query_one("#keys-box", VerticalScroll)
         assert len(rows) > 24
         await wait_until(pilot, lambda: box.max_scroll_y > 0)  # more keys than rows at 24 lines
