@@ -24,6 +24,8 @@ from textual.widgets import Button, Footer, Input, Label, ProgressBar, Select, S
 
 from screens.base import error_text
 from screens.confirm import ConfirmScreen
+from screens.job_advanced import PLACEHOLDER as ADVANCED_PLACEHOLDER
+from screens.job_advanced import parse_advanced
 from screens.job_request import METHOD_HYPERS, FileChoice, JobRequest, build_request
 from tui.core.plurals import plural
 from tui.core.save_paths import root_folder
@@ -161,6 +163,9 @@ class NewJobScreen(Screen[str | None]):
                         max_length=64 if name == "suffix" else 0,
                         compact=True,
                     )
+            with Horizontal(classes="field", id="field-advanced"):
+                yield Label("Advanced (local)")
+                yield Input(placeholder=ADVANCED_PLACEHOLDER, id="advanced", compact=True)
             yield Static("", id="form-problems", markup=False)
             yield Static(
                 Text("F2 checks the files and estimates the cost; Ctrl+L launches.", style="dim"),
@@ -191,6 +196,7 @@ class NewJobScreen(Screen[str | None]):
 
     def on_mount(self) -> None:
         self._show_method_fields("supervised")
+        self.query_one("#field-advanced").display = False  # shown for the local server only
         self.query_one("#training" if not self._training_path else "#model").focus()
         self.load_models()
 
@@ -217,10 +223,8 @@ class NewJobScreen(Screen[str | None]):
         select.prompt = "choose a base model"
         if options:
             select.value = options[0][1]
-        if self._local:  # the local trainer does supervised LoRA only
-            method = self.query_one("#method", Select)
-            method.set_options([("supervised (SFT)", "supervised")])
-            method.value = "supervised"
+        # The local server's own settings (LoRA, sequence length, packing, QLoRA...).
+        self.query_one("#field-advanced").display = self._local
 
     @on(Select.Changed, "#method")
     def _method_changed(self, event: Select.Changed) -> None:
@@ -288,6 +292,15 @@ class NewJobScreen(Screen[str | None]):
             self.notify("Busy: wait for the current step to finish.", severity="warning")
             return None
         request, problems = build_request(self.values(), self.root)
+        if self._local:
+            text = self.query_one("#advanced", Input).value
+            method = request.method if request else self.values()["method"]
+            advanced, problem = parse_advanced(text, method)
+            if problem:
+                problems.append(problem)
+                request = None
+            elif request is not None:
+                request.hyperparameters.update(advanced)
         self._problems(problems)
         return request
 

@@ -27,6 +27,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from tui.core.hyperparameters import LOCAL_KEYS, HyperparameterError
+from tui.core.hyperparameters import check as check_hyperparameters
 from tui.services.errors import ServiceError
 from tui.services.job_types import CheckpointInfo, EventInfo, JobInfo, ModelInfo
 
@@ -90,7 +92,14 @@ class JobSpec:
         }
         if self.method == "dpo":
             limits["beta"] = (0, 2, False)
+        local = {k: v for k, v in self.hyperparameters.items() if k in LOCAL_KEYS}
+        try:  # the local server's own settings: checked by the one owner of the ranges
+            check_hyperparameters(self.method, local, "hyperparameters")
+        except HyperparameterError as exc:
+            raise JobSpecError(exc.message) from None
         for name, value in self.hyperparameters.items():
+            if name in LOCAL_KEYS:
+                continue
             if name not in limits:
                 raise JobSpecError(f"hyperparameters.{name}: not a {self.method} hyperparameter")
             if value == "auto":
