@@ -21,6 +21,7 @@ def buffer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[log_buff
     monkeypatch.setenv("FT_TUI_CONFIG_DIR", str(tmp_path / "config"))
     root = logging.getLogger()
     saved = (list(root.handlers), root.level, logging.getLogger("httpx").level)
+    saved_httpx2 = logging.getLogger("httpx2").level
     installed = log_buffer.install()
     yield installed
     root.removeHandler(installed)
@@ -28,6 +29,7 @@ def buffer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[log_buff
         root.addHandler(handler)
     root.setLevel(saved[1])
     logging.getLogger("httpx").setLevel(saved[2])
+    logging.getLogger("httpx2").setLevel(saved_httpx2)
 
 
 def _shown(app: FtApp) -> tuple[str, int, int]:
@@ -40,7 +42,8 @@ def _shown(app: FtApp) -> tuple[str, int, int]:
 async def test_http_requests_stay_out_and_long_lines_wrap_whole(
     buffer: log_buffer.LogBuffer, tmp_path: Path
 ) -> None:
-    logging.getLogger("httpx").info('HTTP Request: GET http://127.0.0.1/v1/models "HTTP/1.1 200"')
+    for name in ("httpx", "httpx2"):  # the openai SDK logs through its own httpx2
+        logging.getLogger(name).info('HTTP Request: GET http://127.0.0.1/v1/models "HTTP/1.1 200"')
     long = "convert wrote " + "/".join(f"folder{i}" for i in range(40)) + "/end.jsonl"
     for i in range(40):
         logging.getLogger("ft-tui.test").info("line %d", i)

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-QUIET_LOGGERS = ("httpx", "httpcore", "openai._base_client", "urllib3")
+QUIET_LOGGERS = ("httpx", "httpx2", "httpcore", "httpcore2", "openai._base_client", "urllib3")
 
 
 @dataclass(frozen=True)
