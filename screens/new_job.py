@@ -370,8 +370,8 @@ class NewJobScreen(Screen[str | None]):
                 if getattr(issue, "severity", "error") == "error"
             )
             self._status(
-                f"{plural(errors_total, 'error')}: fix them first (in 1 Datasets, Enter on an"
-                " issue jumps to its line)"
+                f"{plural(errors_total, 'error')}: fix {'it' if errors_total == 1 else 'them'}"
+                " first (in 1 Datasets, Enter on an issue jumps to its line)"
             )
             return text, True, warnings
         text.append_text(self._estimate_text(request, reports))
