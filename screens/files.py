@@ -85,6 +85,7 @@ class FilesScreen(ModelsTabScreen):
         super().__init__()
         self.listing = FileListing()
         self.purpose_counts: dict[str, int] = {}  # purpose → files, from the unfiltered list
+        self.purposes_known = False  # an unfiltered listing ran to its end
         self.files_checked_at = time.monotonic()
         self.files_error = ""
 
@@ -194,6 +195,8 @@ class FilesScreen(ModelsTabScreen):
                             self.purpose_counts.get(file.purpose, 0) + 1
                         )
                 self._update_files_status()
+            if listing.purpose is None and listing.complete:
+                self.purposes_known = True
             self._report(None)
         except Exception as exc:
             self._report(exc)
@@ -251,11 +254,12 @@ class FilesScreen(ModelsTabScreen):
         from screens.model_picker import PickerItem, PickerScreen
 
         counts = dict(self.purpose_counts)
-        names = sorted(counts, key=lambda p: (-counts[p], p)) if counts else list(PURPOSES)
+        known = bool(counts) or self.purposes_known
+        names = sorted(counts, key=lambda p: (-counts[p], p)) if known else list(PURPOSES)
 
         async def items() -> list[PickerItem]:
             total = sum(counts.values())
-            every = PickerItem("*", "all purposes", plural(total, "file") if counts else "")
+            every = PickerItem("*", "all purposes", plural(total, "file") if known else "")
             return [every] + [
                 PickerItem(p, p, plural(counts[p], "file") if p in counts else "") for p in names
             ]
