@@ -1,5 +1,9 @@
 """Training throughput: ft-tui's `run_training` vs a plain transformers `Trainer` + peft run.
 
+ft-tui trains on TRL's SFTTrainer with padding-free batches and TRL's chunked LM-head loss (no
+full-vocabulary logits for the whole batch); the baseline is the textbook Trainer + peft recipe
+with a padding collator. Each run happens in a fresh process, so its peak RSS is its own.
+
 Same base model, same LoRA config (r=8, alpha=16, dropout 0.05, all linear layers), same examples
 and masking, same batch size, epochs, learning rate, schedule and seed. Reported: trained tokens
 per second of the training loop (model loading and tokenization excluded for both) and of the
@@ -89,6 +93,7 @@ class Result:
     loop_s: float
     total_s: float
     loop_cpu_s: float  # CPU seconds of the loop: steadier than wall time on a shared machine
+    peak_rss_mb: float = 0.0  # of the process that ran it (each run has a fresh process)
 
     @property
     def loop_tokens_per_s(self) -> float:
@@ -184,6 +189,28 @@ def run_hf_trainer(
     )
 
 
+def _child(name: str, *args: Any) -> Result:
+    """Run one trainer in this (fresh) process and add its peak resident memory."""
+    import resource
+
+    if args[-1] > 0:  # torch threads
+        import torch
+
+        torch.set_num_threads(args[-1])
+    runner = run_ours if name == "run_ours" else run_hf_trainer
+    result = runner(*args[:-1])
+    result.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def _in_fresh_process(name: str, *args: Any) -> Result:
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        result: Result = pool.apply(_child, (name, *args))
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tiny", action="store_true", help="use the tiny random test model")
@@ -195,10 +222,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch default)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
-    if args.threads > 0:
-        import torch
-
-        torch.set_num_threads(args.threads)
     from tui.config import data_dir
     from tui.local.base_models import DEFAULT_BASE_MODEL, BaseModelError, BaseModelRegistry
 
@@ -224,11 +247,14 @@ def main(argv: list[str] | None = None) -> int:
         best: dict[str, Result] = {}
         for round_no in range(args.rounds):
             runners = (
-                (run_ours, run_hf_trainer) if round_no % 2 == 0 else (run_hf_trainer, run_ours)
+                ("run_ours", "run_hf_trainer")
+                if round_no % 2 == 0
+                else ("run_hf_trainer", "run_ours")
             )
             for runner in runners:
-                result = runner(
-                    model_dir, data, root / f"work-{round_no}-{runner.__name__}", hp, args.seed
+                work = root / f"work-{round_no}-{runner}"
+                result = _in_fresh_process(
+                    runner, model_dir, data, work, hp, args.seed, args.threads
                 )
                 print(
                     f"round {round_no + 1}: {result.name}: {result.loop_tokens_per_s:.1f} tok/s",
@@ -252,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{r.name:30s} {r.tokens:7d} tokens  "
             f"loop {r.loop_s:7.2f} s = {r.loop_tokens_per_s:8.1f} tok/s"
             f"   loop CPU {r.loop_cpu_s:7.2f} s = {r.loop_tokens_per_cpu_s:8.1f} tok/CPU-s"
-            f"   whole call {r.total_s:7.2f} s"
+            f"   whole call {r.total_s:7.2f} s   peak RSS {r.peak_rss_mb:7.0f} MB"
         )
     ours, theirs = results[0].loop_tokens_per_s, results[1].loop_tokens_per_s
     ours_cpu, theirs_cpu = results[0].loop_tokens_per_cpu_s, results[1].loop_tokens_per_cpu_s

@@ -214,3 +214,22 @@ def test_a_bad_accelerate_config_stops_serve_with_one_line(tmp_path: Path) -> No
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "accelerate config" in lines[0] and "not valid" in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_a_launch_that_cannot_start_fails_the_job_with_its_reason(
+    tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    config = tmp_path / "deepspeed.yaml"  # readable, but DeepSpeed is not installed here
+    config.write_text(
+        "compute_environment: LOCAL_MACHINE\ndistributed_type: DEEPSPEED\n"
+        "deepspeed_config:\n  zero_stage: 2\nnum_machines: 1\nnum_processes: 2\n"
+        "mixed_precision: 'no'\n"
+    )
+    for server in _server(tmp_path, tiny_model_dir, ["--accelerate-config", str(config)]):
+        client = server.client()
+        training = client.files.create(file=("t.jsonl", dataset(12)), purpose="fine-tune").id
+        job = client.fine_tuning.jobs.create(model=TINY, training_file=training)
+        done = wait_for_status(client, job.id, {"succeeded", "failed", "cancelled"}, timeout=300)
+        assert done.status == "failed"
+        assert done.error.code == "training_launch_failed", done.error
+        assert "launcher.log" in done.error.message

@@ -200,6 +200,7 @@ def common_args(req: TrainingRequest, base: Base, longest: int) -> dict[str, Any
         "warmup_steps": hp.warmup_ratio,  # a float < 1 is a ratio of the total steps
         "weight_decay": hp.weight_decay,
         "max_grad_norm": MAX_GRAD_NORM,
+        "logging_nan_inf_filter": False,  # a NaN loss must reach the job (training_diverged)
         "optim": "adamw_torch",
         "logging_strategy": "steps",
         "logging_steps": 1,
