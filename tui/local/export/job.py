@@ -21,7 +21,7 @@ from tui.local.base_models import DEFAULT_BASE_MODEL, BaseModelError, BaseModelR
 from tui.local.export import ExportError
 from tui.local.export.model_card import CardFacts, render
 from tui.local.export.records import ExportRecords
-from tui.local.export.source import ExportSource, gather, system_prompt_counts
+from tui.local.export.source import ExportSource, gather
 from tui.local.settings import ServerSettings
 from tui.local.store import Store
 
@@ -172,11 +172,12 @@ class ExportRunner:
         return files, converter, reference
 
     def _write_modelfile(self, source: ExportSource, merged: Path, out: Path, name: str) -> str:
+        from tui.core.system_prompts import most_common_system_prompt
         from tui.local.export.ollama import modelfile
         from tui.local.training.hf import load_tokenizer
 
         tokenizer = load_tokenizer(merged)
-        prompts = system_prompt_counts(source.training.path) if source.training else []
-        text, _note = modelfile(name, merged, tokenizer, prompts[0] if prompts else None)
+        system = most_common_system_prompt(source.training.path) if source.training else None
+        text, _note = modelfile(name, merged, tokenizer, system)
         (out / MODELFILE).write_text(text, encoding="utf-8")
         return MODELFILE

@@ -126,31 +126,3 @@ def _final_losses(
                 valid = _number(data[key])
                 break
     return train, valid
-
-
-def system_prompt_counts(training_file: Path, limit_bytes: int = 256 * 1024 * 1024) -> list[str]:
-    """System prompts of the training file, most used first (reads at most `limit_bytes`)."""
-
-    counts: dict[str, int] = {}
-    read = 0
-    try:
-        with training_file.open("rb") as handle:
-            for raw in handle:
-                read += len(raw)
-                if read > limit_bytes:
-                    break
-                try:
-                    example = json.loads(raw)
-                except ValueError:
-                    continue
-                messages = example.get("messages") if isinstance(example, dict) else None
-                if not isinstance(messages, list):
-                    continue
-                for message in messages[:1]:
-                    if isinstance(message, dict) and message.get("role") in ("system", "developer"):
-                        content = message.get("content")
-                        if isinstance(content, str) and content.strip():
-                            counts[content] = counts.get(content, 0) + 1
-    except OSError:
-        return []
-    return sorted(counts, key=lambda text: -counts[text])
