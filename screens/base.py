@@ -4,7 +4,7 @@ and one place where worker failures become a toast instead of a traceback."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.app import ComposeResult
 from textual.screen import Screen
@@ -12,6 +12,11 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from tui.widgets.app_header import AppHeader
+
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
+    from tui.app import FtApp
 
 log = logging.getLogger("ft-tui.screens")
 
@@ -21,6 +26,12 @@ def error_text(error: BaseException) -> str:
     from tui.services.errors import describe_error
 
     return str(describe_error(error))
+
+
+def ft_app(node: DOMNode) -> FtApp:
+    """The running app, typed: screens reach its connection, start path and hand-offs here.
+    (Dialogs are also run inside small test apps, so this is a cast, not a check.)"""
+    return cast("FtApp", node.app)
 
 
 def copy_text(screen: Screen[Any], text: str, what: str) -> bool:
@@ -40,6 +51,11 @@ class ModeScreen(Screen[None]):
     """Base class for the four mode screens: subclasses yield their body from `compose_body`."""
 
     MODE = ""
+
+    @property
+    def ft(self) -> FtApp:
+        """The running app, typed (see `ft_app`)."""
+        return ft_app(self)
 
     def compose(self) -> ComposeResult:
         yield AppHeader(self.MODE)

@@ -366,7 +366,7 @@ class DatasetsScreen(ModeScreen):
         if path is not None:
             from screens.jobs import take_pending_form
 
-            self.app.pending["new_job_file"] = str(path)  # type: ignore[attr-defined]
+            self.ft.pending["new_job_file"] = str(path)
             await self.app.switch_mode("jobs")
             take_pending_form(self.app)  # a job view may be on top of the list: show the form
 

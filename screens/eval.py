@@ -178,7 +178,7 @@ class EvalScreen(ModeScreen):
             await self.app.pop_screen()
 
     def _take_pending(self) -> None:
-        pending = self.app.pending.pop(PENDING_FORM_KEY, None)  # type: ignore[attr-defined]
+        pending = self.ft.pending.pop(PENDING_FORM_KEY, None)
         if isinstance(pending, dict):
             self.open_form(pending)
 
@@ -195,13 +195,13 @@ class EvalScreen(ModeScreen):
             if spec is not None:
                 self._start_new(spec)
 
-        start = Path(self.app.start_path)  # type: ignore[attr-defined]
+        start = Path(self.ft.start_path)
         default = str(start) if start.suffix == ".jsonl" and start.is_file() else ""
         self.app.push_screen(
             NewEvalScreen(
                 dataset=str(prefill.get("dataset") or default),
                 models=[str(m) for m in prefill.get("models", [])],
-                start=self.app.start_path,  # type: ignore[attr-defined]
+                start=self.ft.start_path,
             ),
             chosen,
         )

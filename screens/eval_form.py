@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 
+from screens.base import ft_app
 from tui.services.eval.types import DEFAULT_SCORERS, EvalError, EvalSpec, ModelRef
 from tui.services.eval_live import ModelOption, parse_models, profile_models, profile_names
 
@@ -55,7 +56,7 @@ class NewEvalScreen(ModalScreen[EvalSpec | None]):
         self._checking = False
 
     def compose(self) -> ComposeResult:
-        active = self.app.connection.profile.name  # type: ignore[attr-defined]
+        active = ft_app(self).connection.profile.name
         with Vertical(classes="eval-dialog"):
             yield Static("New eval run", classes="title")
             with Horizontal(classes="row"):
@@ -98,7 +99,7 @@ class NewEvalScreen(ModalScreen[EvalSpec | None]):
             models.highlighted = 0
         field = "#form-dataset" if not self._dataset else "#form-models"
         self.query_one(field).focus()
-        self._load_profile(self.app.connection.profile.name)  # type: ignore[attr-defined]
+        self._load_profile(ft_app(self).connection.profile.name)
 
     @on(Select.Changed, "#form-profile")
     def _profile_changed(self, event: Select.Changed) -> None:
@@ -110,14 +111,14 @@ class NewEvalScreen(ModalScreen[EvalSpec | None]):
         if name in self._loaded:
             return
         self._loaded.add(name)
-        app = self.app
-        own = name != app.connection.profile.name  # type: ignore[attr-defined]
+        app = ft_app(self)
+        own = name != app.connection.profile.name
         if own:
             from tui.services.connection import connection_for
 
             conn = connection_for(name)
         else:
-            conn = app.connection  # type: ignore[attr-defined]
+            conn = app.connection
         models = self.query_one("#form-models", SelectionList)
         models.border_subtitle = f"listing {name}…"
         try:

@@ -140,7 +140,7 @@ class ModelsTabScreen(ModeScreen):
                 self.notify(explain(exc, "chat"), title="Model not served", severity="warning")
                 return
             log.info("could not check %s before chat: %s", entry.id, exc)
-        self.app.pending["chat_model"] = entry.id  # type: ignore[attr-defined]
+        self.ft.pending["chat_model"] = entry.id
         self.app.switch_mode("chat")
 
     @work(exclusive=True, group="models-delete", exit_on_error=False, description="Delete model")

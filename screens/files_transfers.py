@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from textual.screen import Screen
 
+from screens.base import ft_app
 from screens.confirm import ConfirmScreen
 from screens.save_path import SavePathScreen
 from tui.core.save_paths import root_folder
@@ -73,7 +74,7 @@ def _lint(path: Path) -> LintReport:
 async def download_with_prompt(
     screen: Screen[Any], service: FilesService, file: RemoteFile, busy: Busy
 ) -> None:
-    app = screen.app
+    app = ft_app(screen)
     root = root_folder(Path(getattr(app, "start_path", Path.cwd())))
     suggestion = suggest_download_path(root, file)
     target = await app.push_screen_wait(
@@ -121,9 +122,9 @@ async def upload_dataset(screen: Screen[Any], path: Path, busy: Busy) -> RemoteF
     """Lint, confirm warnings, upload; every failure becomes a toast. None when not uploaded."""
     from tui.core.lint import LintFailed
 
-    app = screen.app
+    app = ft_app(screen)
     try:
-        Uploader(app.connection).check(path, "fine-tune")  # type: ignore[attr-defined]
+        Uploader(app.connection).check(path, "fine-tune")
     except UploadError as exc:
         app.notify(explain_error(exc, "upload"), title="Cannot upload", severity="error")
         return None
@@ -152,7 +153,7 @@ async def upload_dataset(screen: Screen[Any], path: Path, busy: Busy) -> RemoteF
         ):
             return None
     try:
-        return await _send(app.connection, path, busy)  # type: ignore[attr-defined]
+        return await _send(app.connection, path, busy)
     except Exception as exc:
         app.notify(explain_error(exc, "upload"), title="Upload failed", severity="error")
         return None

@@ -113,7 +113,7 @@ class JobDetailScreen(ModeScreen):
         self.query_one(EventLog).focus()
         self._cache = open_cache()
         self.poller = JobPoller(
-            self.app.connection,  # type: ignore[attr-defined]
+            self.ft.connection,
             self.job_id,
             cache=self._cache,
             on_update=self._apply,
@@ -129,7 +129,7 @@ class JobDetailScreen(ModeScreen):
         from tui.services.jobs import JobsService
 
         try:
-            job = await JobsService(self.app.connection).retrieve(self.job_id)  # type: ignore[attr-defined]
+            job = await JobsService(self.ft.connection).retrieve(self.job_id)
         except Exception as exc:  # the poller reports problems (and retries) itself
             log.info("quick job summary failed: %s", exc)
             return
@@ -226,7 +226,7 @@ class JobDetailScreen(ModeScreen):
             header.summary = JobSummary(job_id=self.job_id, status="?", model="", backoff=backoff)
             return
         series = self.poller.metrics if self.poller is not None else None
-        local = bool(getattr(self.app.connection.profile, "is_local", False))  # type: ignore[attr-defined]
+        local = bool(getattr(self.ft.connection.profile, "is_local", False))
         error = job.error
         timing = step_timing(self._step_times)
         header.summary = JobSummary(
@@ -312,7 +312,7 @@ class JobDetailScreen(ModeScreen):
     async def run_job_action(self, action: str) -> None:
         from tui.services.jobs import JobsService
 
-        service = JobsService(self.app.connection)  # type: ignore[attr-defined]
+        service = JobsService(self.ft.connection)
         job: JobInfo = await getattr(service, action)(self.job_id)
         self.job = job
         self._refresh_header()
@@ -348,7 +348,7 @@ class JobDetailScreen(ModeScreen):
         if not model:
             self.notify("The job has no fine-tuned model yet.", severity="warning")
             return
-        self.app.pending["chat_model"] = model  # type: ignore[attr-defined]
+        self.ft.pending["chat_model"] = model
         self.app.switch_mode("chat")
 
     @work(exclusive=True, group="job-eval", exit_on_error=False, description="Eval vs base")
@@ -361,7 +361,7 @@ class JobDetailScreen(ModeScreen):
 
         if self.job is None:
             return
-        service = JobsService(self.app.connection)  # type: ignore[attr-defined]
+        service = JobsService(self.ft.connection)
         source = await job_eval_source(service, self.job)
         self.notify(f"Rows: {source.note}.", title="Eval vs base", timeout=8)
         await open_eval_form(self.app, source.dataset, source.models)
@@ -386,7 +386,7 @@ class JobDetailScreen(ModeScreen):
     async def download(self, file_id: str, target: SaveTarget) -> None:
         from tui.services.jobs import JobsService
 
-        service = JobsService(self.app.connection)  # type: ignore[attr-defined]
+        service = JobsService(self.ft.connection)
         content = await service.download_file(file_id)  # base64-decoded when it is base64
         path = target.path
         try:

@@ -102,7 +102,7 @@ class JobsScreen(ModeScreen):
     async def load_jobs(self) -> None:
         from tui.services.jobs import JobsService
 
-        connection = self.app.connection  # type: ignore[attr-defined]
+        connection = self.ft.connection
         if self._cache is None:
             self._cache = await asyncio.to_thread(open_cache)
         service = JobsService(connection, self._cache)  # remembers listed jobs for offline use
