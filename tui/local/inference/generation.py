@@ -110,13 +110,9 @@ class StepScores:
         import torch
 
         # -inf is how processors mask tokens; NaN, +inf or nothing left to pick is breakage.
-        broken = (
-            torch.isnan(scores).any(dim=-1)
-            | torch.isposinf(scores).any(dim=-1)
-            | torch.isneginf(scores).all(dim=-1)
-        )
-        finite = ~broken
-        if bool(broken.any()):
+        # One reduction tells all three: the row maximum is NaN (max propagates it), +inf or -inf.
+        finite = torch.isfinite(scores.amax(dim=-1))
+        if not bool(finite.all()):
             for row in (~finite).nonzero().flatten().tolist():
                 self.bad.add(int(row))
             scores = scores.clone()
