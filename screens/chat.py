@@ -64,6 +64,8 @@ class ChatScreen(ModeScreen):
     ChatScreen.comparing #right-view { display: block; }
     """
     BINDINGS = [
+        # `?` is typed into the prompt here: F1 opens the keys, early in the footer to be seen
+        Binding("f1", "app.toggle_help", "Keys", id="chat.help"),
         Binding("escape", "stop", "Stop reply", id="chat.stop"),
         Binding("escape", "leave_prompt", "Leave prompt", id="chat.leave_prompt"),
         Binding("f2", "pick_model", "Model", id="chat.model"),
@@ -154,10 +156,10 @@ class ChatScreen(ModeScreen):
                 self._active = view
 
     def _take_pending_model(self) -> bool:
-        conversation = self.app.pending.pop(PENDING_CONVERSATION_KEY, None)  # type: ignore[attr-defined]
+        conversation = self.ft.pending.pop(PENDING_CONVERSATION_KEY, None)
         if conversation is not None:
             self._show_conversation(*conversation)
-        model = self.app.pending.pop(PENDING_MODEL_KEY, None)  # type: ignore[attr-defined]
+        model = self.ft.pending.pop(PENDING_MODEL_KEY, None)
         if isinstance(model, str) and model:
             self.left.set_model(model)
             self._models_ready.set()
@@ -169,7 +171,7 @@ class ChatScreen(ModeScreen):
 
     async def _model_choices(self) -> list[ModelChoice]:
         if not self._choices or time.monotonic() - self._choices_at > MODEL_LIST_TTL_S:
-            client = await self.app.connection.client()  # type: ignore[attr-defined]
+            client = await self.ft.connection.client()
             self._choices = await list_model_choices(client)
             self._choices_at = time.monotonic()
         return self._choices
@@ -220,7 +222,7 @@ class ChatScreen(ModeScreen):
         field = self.query_one("#system-prompt", Input)
         if field.value.strip() and field.value != self._prefilled:
             return
-        client = await self.app.connection.client()  # type: ignore[attr-defined]
+        client = await self.ft.connection.client()
         found = await trained_system_prompt(client, model)
         if field.value.strip() and field.value != self._prefilled:
             return  # typed while we looked
@@ -280,7 +282,7 @@ class ChatScreen(ModeScreen):
                 self._restore_prompt(text)
                 self.notify("Pick a model first (F2).", severity="warning")
                 return
-            client = await self.app.connection.client()  # type: ignore[attr-defined]
+            client = await self.ft.connection.client()
             results = await asyncio.gather(*(self._reply(client, v, text) for v in views))
             if not any(results):
                 self._restore_prompt(text)
@@ -329,7 +331,7 @@ class ChatScreen(ModeScreen):
         cause = err.__cause__
         if cause is not None:
             with contextlib.suppress(Exception):
-                self.app.connection.report_failure(cause)  # type: ignore[attr-defined]
+                self.ft.connection.report_failure(cause)
 
     def _restore_prompt(self, text: str) -> None:
         self.prompt.restore(text)
@@ -535,7 +537,7 @@ class ChatScreen(ModeScreen):
     async def _save_example(self, view: ChatView) -> None:
         from screens.save_example import SaveExampleScreen, default_dataset_path
 
-        path = self.dataset_path or default_dataset_path(self.app.start_path)  # type: ignore[attr-defined]
+        path = self.dataset_path or default_dataset_path(self.ft.start_path)
         saved = await self.app.push_screen_wait(
             SaveExampleScreen(
                 system_prompt=self.query_one("#system-prompt", Input).value,

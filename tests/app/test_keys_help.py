@@ -99,7 +99,13 @@ async def test_chat_offers_f1_for_help_and_escape_only_stops_a_streaming_reply(
         prompt.focus()
         await pilot.pause()
         active = chat.active_bindings
-        assert active["f1"].binding.action == "toggle_help" and active["f1"].binding.show
+        assert active["f1"].binding.action.endswith("toggle_help") and active["f1"].binding.show
+        shown: dict[str, str] = {}  # the footer: each action once, in binding order
+        for binding in active.values():
+            if binding.binding.show and binding.binding.action not in shown:
+                key = app.get_key_display(binding.binding)
+                shown[binding.binding.action] = f"{key} {binding.binding.description}"
+        assert "f1 Keys" in "  ".join(shown.values())[:70]  # visible at 80 columns
         assert active["escape"].binding.description == "Leave prompt"
         await pilot.press("f1")
         await wait_until(pilot, lambda: isinstance(app.screen, KeysScreen))
