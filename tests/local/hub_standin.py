@@ -11,7 +11,7 @@ the installed library:
 `*.safetensors` files are served as LFS files (sha256 etag), the rest as git blobs (git blob
 sha1), as the Hub does.
 
-Test knobs: `throttle_bps` slows the weight files down (so progress is observable),
+Test knobs: `throttle_bps` slows the weight files (or only `slow_file`) down,
 `break_file` + `break_after` cut the first download of that file after that many bytes and then
 answer 500 for it until `broken` is cleared, `gated` maps a repo to the only token it accepts (a
 403 `GatedRepo` otherwise), and `requests` / `tokens` record (method, path, Range header) and
@@ -40,6 +40,7 @@ class StandInHub:
     def __init__(self, repos: dict[str, Path]) -> None:
         self.repos = {repo_id: Path(folder) for repo_id, folder in repos.items()}
         self.throttle_bps: int | None = None
+        self.slow_file: str | None = None  # throttle this weight file only (None: all of them)
         self.break_file: str | None = None
         self.break_after = 0
         self.broken = False
@@ -218,9 +219,9 @@ class StandInHub:
                 if head:
                     return
                 cut = hub.break_after if breaking and not hub.cut_done else None
-                self._send_body(body, weights, cut)
+                self._send_body(name, body, weights, cut)
 
-            def _send_body(self, body: bytes, weights: bool, cut: int | None) -> None:
+            def _send_body(self, name: str, body: bytes, weights: bool, cut: int | None) -> None:
                 chunk = 16 * 1024
                 sent = 0
                 while sent < len(body):
@@ -234,7 +235,7 @@ class StandInHub:
                     piece = body[sent : sent + chunk]
                     self.wfile.write(piece)
                     sent += len(piece)
-                    if weights and hub.throttle_bps:
+                    if weights and hub.throttle_bps and hub.slow_file in (None, name):
                         time.sleep(len(piece) / hub.throttle_bps)
 
         return Handler

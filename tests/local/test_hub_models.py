@@ -224,6 +224,40 @@ def test_an_interrupted_download_fails_the_job_and_a_retry_resumes_it(
         server.stop()
 
 
+def test_a_server_stopped_mid_download_continues_it_at_the_next_start(
+    tmp_path: Path,
+    tiny_model_dir: Path,
+    hub: StandInHub,
+    repos: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import hashlib
+
+    hub.throttle_bps, hub.slow_file = 20_000, SHARD_2  # shard 2 takes ~15 s, shard 1 is quick
+    server = _start(
+        tmp_path, tiny_model_dir, ["--model", SHARDED], monkeypatch, {"HF_ENDPOINT": hub.url}
+    )
+    blob = hashlib.sha256((repos[SHARDED] / SHARD_1).read_bytes()).hexdigest()
+    shard_1 = tmp_path / "hf-home" / "hub" / "models--acme--tiny-sharded" / "blobs" / blob
+    try:
+        client = server.client()
+        job = _job(client, SHARDED, _train_file(client))
+        deadline = time.monotonic() + 120
+        while not (shard_1.is_file() and hub.downloads_of(SHARD_2) == 1):
+            assert time.monotonic() < deadline, "shard 1 never reached the cache"
+            time.sleep(0.2)
+        server.stop()  # mid-download: shard 2 is still coming
+        hub.slow_file = "nothing"  # full speed from now on
+        server.start()
+        client = server.client()
+        done = wait_for_status(client, job.id, {"succeeded", "failed"}, timeout=300)
+        assert done.status == "succeeded", done.error
+        assert hub.downloads_of(SHARD_1) == 1  # kept across the restart
+        assert hub.downloads_of(SHARD_2) == 2
+    finally:
+        server.stop()
+
+
 def test_a_prefilled_cache_trains_offline_and_a_missing_id_names_the_command(
     tmp_path: Path, tiny_model_dir: Path, hub: StandInHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
