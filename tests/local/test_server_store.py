@@ -34,8 +34,10 @@ def test_schema_is_versioned_and_reopening_keeps_everything(tmp_path: Path) -> N
     job_id = _job(store)
     store.add_event(job_id, "hello", data={"x": 1})
     store.close()
+    from tui.local.store import _MIGRATIONS
+
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(_MIGRATIONS)
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     reopened = Store(path)
     job = reopened.get_job(job_id)
