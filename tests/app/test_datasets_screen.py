@@ -77,7 +77,7 @@ async def test_lint_report_streams_in_and_enter_jumps_to_the_line(tmp_path: Path
         handle.write('{"messages": [{"role": "user", "content": "cut off\n')
     app = FtApp(path)
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait_until(pilot, lambda: "errors" in _summary(app) and "so far" not in _summary(app))
+        await wait_until(pilot, lambda: " error" in _summary(app) and "so far" not in _summary(app))
         assert "12 examples" in _summary(app) or "11 examples" in _summary(app)
         tree = app.screen.query_one("#lint-tree", Tree)
         labels = [str(node.label) for node in tree.root.children]
