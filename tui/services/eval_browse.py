@@ -43,18 +43,26 @@ def first_scorer(summary: RunSummary) -> str:
     return summary.spec.scorers[0] if summary.spec.scorers else "exact"
 
 
-def headline(summary: RunSummary, name_room: int | None = None) -> str:
+def headline(
+    summary: RunSummary, name_room: int | None = None, *, scorer_prefix: bool = True
+) -> str:
     """`exact: model 0.82 · other 0.40` on the run's first scorer (the one win rates use);
-    model names cut to `name_room` characters when given."""
+    model names cut to `name_room` characters when given, left out below 10 (the scores then
+    follow the run's model order)."""
     scorer = first_scorer(summary)
     parts = []
     for model in summary.models:
         value = model.scores.get(scorer)
+        shown = "–" if value is None else f"{value:.2f}"
         name = model.label
+        if name_room is not None and name_room < 10:  # no room for names: scores in order
+            parts.append(shown)
+            continue
         if name_room is not None and len(name) > name_room:
             name = name[: name_room - 1] + "…"
-        parts.append(f"{name} {'–' if value is None else f'{value:.2f}'}")
-    return f"{scorer}: " + " · ".join(parts) if parts else ""
+        parts.append(f"{name} {shown}")
+    text = " · ".join(parts)
+    return f"{scorer}: {text}" if parts and scorer_prefix else text
 
 
 def answer_text(answer: Answer | None) -> str:
