@@ -63,11 +63,3 @@ def test_its_own_tokenizer_and_context_length_are_used(tmp_path: Path) -> None:
     from tui.core.tokens import token_counter
 
     assert token_counter(info.encoding).count("5 km in m?") == 5  # word-level: 5 tokens
-
-
-def test_the_folder_rule_is_the_local_servers() -> None:
-    pytest.importorskip("transformers")
-    from tui.local.base_models import safe_dir_name
-
-    for name in (SMOL, "org/name with space", "plain"):
-        assert model_dir_name(name) == safe_dir_name(name)

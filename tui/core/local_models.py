@@ -25,8 +25,8 @@ def is_open_model(base: str) -> bool:
 
 
 def model_dir_name(name: str) -> str:
-    """The folder name the local server prepares `name` under (the same rule as
-    `tui.local.base_models.safe_dir_name`; a test keeps the two equal)."""
+    """The folder name the local server prepares `name` under (the one rule: the server's
+    registry and the linter's tokenizer lookup both call this)."""
     return "".join(c if c.isalnum() or c in "-_." else "--" for c in name)
 
 

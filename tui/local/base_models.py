@@ -19,6 +19,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
+from tui.core.local_models import model_dir_name
 from tui.local import hub_models
 from tui.local.chat_templates import gguf_has_chat_template, has_chat_template, with_chat_template
 from tui.local.model_sources import ModelSpec, specs_from_dirs
@@ -51,10 +52,6 @@ def bundled_gguf() -> Path | None:
         if path.is_file():
             return path
     return None
-
-
-def safe_dir_name(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "--" for c in name)
 
 
 class BaseModelRegistry:
@@ -158,7 +155,7 @@ class BaseModelRegistry:
             path = spec.path.expanduser()
             if not path.is_file():
                 raise BaseModelError("model_not_available", f"Base model {name!r}: {path} is gone.")
-            converted = self.models_dir / safe_dir_name(name)
+            converted = self.models_dir / model_dir_name(name)
             has_template = has_template or (
                 has_chat_template(converted)
                 if self._is_converted(name)
@@ -185,7 +182,7 @@ class BaseModelRegistry:
         template = self._templates.get(name)
         if template is None:
             return folder
-        target = self.models_dir / (safe_dir_name(name) + "--with-template")
+        target = self.models_dir / (model_dir_name(name) + "--with-template")
         self.models_dir.mkdir(parents=True, exist_ok=True)
         with _conversion_lock(self.models_dir / (target.name + ".lock")):
             try:
@@ -224,7 +221,7 @@ class BaseModelRegistry:
                 "model_not_found", f"unknown base model {name!r}; available: {known}"
             )
         gguf = spec.path.expanduser() if spec is not None else bundled_gguf()
-        target = self.models_dir / safe_dir_name(name)
+        target = self.models_dir / model_dir_name(name)
         if self._is_converted(name):
             return target
         if gguf is None:
@@ -253,7 +250,7 @@ class BaseModelRegistry:
         return 2048
 
     def _is_converted(self, name: str) -> bool:
-        return (self.models_dir / safe_dir_name(name) / _COMPLETE_MARKER).is_file()
+        return (self.models_dir / model_dir_name(name) / _COMPLETE_MARKER).is_file()
 
 
 @contextlib.contextmanager
