@@ -41,10 +41,6 @@ class LineIndex:
     def complete(self) -> bool:
         return self._complete
 
-    @property
-    def scanned_bytes(self) -> int:
-        return self._scanned
-
     def known_lines(self) -> int:
         """Lines whose start is known (the last one may still be growing while scanning)."""
         with self._lock:

@@ -32,10 +32,5 @@ def completion_id() -> str:
     return "chatcmpl-" + random_token(24)
 
 
-def model_token() -> str:
-    """The 8-character last segment of an `ft:` model name."""
-    return random_token(8)
-
-
 def api_key() -> str:
     return "sk-local-" + random_token(40)

@@ -128,10 +128,6 @@ class Connection:
     def add_listener(self, cb: HealthListener) -> None:
         self._listeners.append(cb)
 
-    def remove_listener(self, cb: HealthListener) -> None:
-        with contextlib.suppress(ValueError):
-            self._listeners.remove(cb)
-
     def _set_health(self, health: ConnectionHealth) -> None:
         if health == self._health:
             return

@@ -71,11 +71,6 @@ class EventLog(ScrollView, can_focus=True):
     def entry(self, index: int) -> LogEntry:
         return self._entries[index]
 
-    def visible_messages(self) -> list[str]:
-        """The messages currently in view, top to bottom (for tests and copy)."""
-        top = round(self.scroll_y)
-        return [e.message for e in self._entries[top : top + self.scrollable_content_region.height]]
-
     def add_entries(self, entries: Iterable[LogEntry]) -> int:
         """Append entries (oldest first); returns how many were new."""
         added = 0

@@ -379,10 +379,6 @@ class LossChart(Widget, can_focus=True):
     def on_mount(self) -> None:
         self.set_interval(self._interval, self._tick)
 
-    def set_source(self, source: FrameSource) -> None:
-        self._source = source
-        self.mark_dirty()
-
     def mark_dirty(self) -> None:
         """New data arrived: the frame is rebuilt on the next tick, not now."""
         self._dirty = True
