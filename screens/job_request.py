@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tui.core.hyperparameters import DPO_KEYS, FLOAT_RANGES, INT_RANGES, OPENAI_KEYS
 from tui.core.save_paths import resolve_user_path
 
 if TYPE_CHECKING:
@@ -30,13 +31,18 @@ HYPER_LABELS = {
     "learning_rate_multiplier": "LR multiplier",
     "beta": "DPO beta",
 }
-# name: (integer?, low, high, low inclusive)
-HYPER_RULES: dict[str, tuple[bool, float, float, bool]] = {
-    "n_epochs": (True, 1, 50, True),
-    "batch_size": (True, 1, 256, True),
-    "learning_rate_multiplier": (False, 0, float("inf"), False),
-    "beta": (False, 0, 2, False),
-}
+
+
+def _rule(name: str) -> tuple[bool, float, float, bool]:
+    """(integer?, low, high, low inclusive), from the one owner of the ranges."""
+    if name in INT_RANGES:
+        low, high = INT_RANGES[name]
+        return True, low, high, True
+    low_f, high_f, low_exclusive = FLOAT_RANGES[name]
+    return False, low_f, high_f, not low_exclusive
+
+
+HYPER_RULES = {name: _rule(name) for name in OPENAI_KEYS + DPO_KEYS}
 METHOD_HYPERS = {
     "supervised": ("n_epochs", "batch_size", "learning_rate_multiplier"),
     "dpo": ("n_epochs", "batch_size", "learning_rate_multiplier", "beta"),

@@ -72,7 +72,10 @@ async def test_create_pause_resume_cancel_and_errors(fake_openai: FakeOpenAI) ->
         (JobSpec(model="m", training_file="f", hyperparameters={"n_epochs": 0}), "n_epochs"),
         (JobSpec(model="m", training_file="f", hyperparameters={"n_epochs": 2.5}), "integer"),
         (JobSpec(model="m", training_file="f", hyperparameters={"beta": 0.5}), "beta"),
-        (JobSpec(model="m", training_file="f", method="dpo", hyperparameters={"beta": 3}), "(0"),
+        (
+            JobSpec(model="m", training_file="f", method="dpo", hyperparameters={"beta": 3}),
+            "> 0 and <= 2",
+        ),
         (
             JobSpec(model="m", training_file="f", hyperparameters={"learning_rate_multiplier": 0}),
             "learning_rate",

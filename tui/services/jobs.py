@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tui.core.hyperparameters import LOCAL_KEYS, HyperparameterError
+from tui.core.hyperparameters import HyperparameterError
 from tui.core.hyperparameters import check as check_hyperparameters
 from tui.services.errors import ServiceError
 from tui.services.job_types import CheckpointInfo, EventInfo, JobInfo, ModelInfo
@@ -85,37 +85,10 @@ class JobSpec:
             len(k) > 64 or len(v) > 512 for k, v in self.metadata.items()
         ):
             raise JobSpecError("metadata: at most 16 pairs, keys ≤ 64 and values ≤ 512 chars")
-        limits: dict[str, tuple[float, float, bool]] = {
-            "n_epochs": (1, 50, True),
-            "batch_size": (1, 256, True),
-            "learning_rate_multiplier": (0, float("inf"), False),
-        }
-        if self.method == "dpo":
-            limits["beta"] = (0, 2, False)
-        local = {k: v for k, v in self.hyperparameters.items() if k in LOCAL_KEYS}
-        try:  # the local server's own settings: checked by the one owner of the ranges
-            check_hyperparameters(self.method, local, "hyperparameters")
+        try:  # names and ranges have one owner, shared with the local server and the form
+            check_hyperparameters(self.method, dict(self.hyperparameters), "hyperparameters")
         except HyperparameterError as exc:
             raise JobSpecError(exc.message) from None
-        for name, value in self.hyperparameters.items():
-            if name in LOCAL_KEYS:
-                continue
-            if name not in limits:
-                raise JobSpecError(f"hyperparameters.{name}: not a {self.method} hyperparameter")
-            if value == "auto":
-                continue
-            low, high, integer = limits[name]
-            ok = isinstance(value, int | float) and not isinstance(value, bool)
-            if ok and integer:
-                ok = isinstance(value, int) and low <= value <= high
-            elif ok:
-                ok = low < value <= high
-            if not ok:
-                kind = "an integer" if integer else "a number"
-                raise JobSpecError(
-                    f'hyperparameters.{name}: "auto" or {kind} in '
-                    f"{'[' if integer else '('}{low:g}, {high:g}], got {value!r}"
-                )
 
     def to_create_kwargs(self) -> dict[str, Any]:
         hyper = dict(self.hyperparameters)
