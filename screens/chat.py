@@ -1,8 +1,8 @@
 """Mode 3, Chat: talk to any model (base, fine-tuned, a checkpoint), compare two side by side,
 and save a good turn back into a dataset.
 
-Opens on `app.pending["chat_model"]` when another screen handed a model over (the key is
-consumed and deleted, also when the screen is shown again later), else on the profile's most
+Opens on the model (or conversation) another screen handed over with `FtApp.open_chat` (taken
+once, not again when the screen is shown later), else on the profile's most
 recent fine-tuned model, else on its default base model. The prompt has the focus: Enter sends,
 Ctrl+N adds a line, Escape stops a reply and puts the prompt back. Replies stream as Markdown;
 each one ends with tokens in/out, time to first token, tokens/s and the cost where it is known.
@@ -45,8 +45,6 @@ from tui.widgets.prompt_input import PromptInput
 
 log = logging.getLogger("ft-tui.chat")
 
-PENDING_MODEL_KEY = "chat_model"
-PENDING_CONVERSATION_KEY = "chat_conversation"  # (system prompt, [ChatMessage]), e.g. an eval row
 MODEL_LIST_TTL_S = 60.0
 KIND_TITLES = {"fine-tuned": "Fine-tuned", "checkpoint": "Checkpoints", "base": "Base models"}
 
@@ -156,11 +154,13 @@ class ChatScreen(ModeScreen):
                 self._active = view
 
     def _take_pending_model(self) -> bool:
-        conversation = self.ft.pending.pop(PENDING_CONVERSATION_KEY, None)
-        if conversation is not None:
-            self._show_conversation(*conversation)
-        model = self.ft.pending.pop(PENDING_MODEL_KEY, None)
-        if isinstance(model, str) and model:
+        handoff = self.ft.handoffs.take_chat()
+        if handoff is None:
+            return False
+        if handoff.turns is not None:
+            self._show_conversation(handoff.system_prompt or "", handoff.turns)
+        model = handoff.model
+        if model:
             self.left.set_model(model)
             self._models_ready.set()
             self._prefill_system_prompt(model)

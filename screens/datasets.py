@@ -2,8 +2,7 @@
 
 Thin: the line index (`tui.core.line_index`) and the linter (`tui.core.lint`) do the work in
 thread workers; this screen wires them to the tree, the example view and the lint panel.
-Hand-offs: `app.pending["new_job_file"]` (launch a job with the selected file, consumed by the
-Jobs screen).
+Hand-offs: `FtApp.start_job` (launch a job with the selected file) and `FtApp.open_eval_form`.
 """
 
 from __future__ import annotations
@@ -364,19 +363,13 @@ class DatasetsScreen(ModeScreen):
     async def action_launch_job(self) -> None:
         path = self._require_file()
         if path is not None:
-            from screens.jobs import take_pending_form
-
-            self.ft.pending["new_job_file"] = str(path)
-            await self.app.switch_mode("jobs")
-            take_pending_form(self.app)  # a job view may be on top of the list: show the form
+            await self.ft.start_job(path)
 
     async def action_evaluate(self) -> None:
         """Mode 5's new-run form, on this file (held-out rows: the models are picked there)."""
         path = self._require_file()
         if path is not None:
-            from screens.eval import open_eval_form
-
-            await open_eval_form(self.app, path.resolve(), [])
+            await self.ft.open_eval_form(path.resolve(), [])
 
     def _open_tool(self, name: str) -> None:
         path = self._require_file()

@@ -4,8 +4,8 @@ newest first. Enter opens a run; `n` opens the new-run form; `r` resumes an unfi
 The screen owns the run in progress (one at a time), so it keeps going while the user reads
 another run or works in another mode; the run view shows it live.
 
-Hand-off consumed: `app.pending["eval_form"] = {"dataset": path, "models": [labels]}` (set by
-the Datasets, Jobs and Files screens): the form opens pre-filled, and the key is deleted.
+Hand-off consumed: `FtApp.open_eval_form(dataset, models)` (from the Datasets, Jobs and Files
+screens): the form opens pre-filled, once.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from textual.widgets import DataTable, Static
 from screens.base import ModeScreen
 
 if TYPE_CHECKING:  # the eval services load in a thread when the screen first needs them
+    from tui.app import FtApp
     from tui.services.eval.store import EvalStore
     from tui.services.eval.types import EvalSpec, RunSummary
     from tui.services.eval_live import LiveRun
 
-PENDING_FORM_KEY = "eval_form"
 STATUS_STYLE = {"completed": "green", "running": "yellow", "cancelled": "dim", "failed": "red"}
 
 
@@ -178,9 +178,9 @@ class EvalScreen(ModeScreen):
             await self.app.pop_screen()
 
     def _take_pending(self) -> None:
-        pending = self.ft.pending.pop(PENDING_FORM_KEY, None)
-        if isinstance(pending, dict):
-            self.open_form(pending)
+        handoff = self.ft.handoffs.take_eval_form()
+        if handoff is not None:
+            self.open_form({"dataset": handoff.dataset, "models": handoff.models})
 
     def action_new_run(self) -> None:
         self.open_form({})
@@ -269,10 +269,9 @@ def _open_store() -> EvalStore:
     return EvalStore()
 
 
-async def open_eval_form(app: Any, dataset: str | Path, models: list[str]) -> None:
-    """Switch to mode 5 with the new-run form pre-filled (the hand-off of the other modes)."""
-    app.pending[PENDING_FORM_KEY] = {"dataset": str(dataset), "models": list(models)}
-    await app.switch_mode("eval")
-    for screen in app.screen_stack:  # a run view may be on top of the list
+def take_eval_handoff(app: FtApp) -> None:
+    """Open the pre-filled form handed over by another mode (`FtApp.open_eval_form`), also when
+    a run view is on top of the runs list."""
+    for screen in app.screen_stack:
         if isinstance(screen, EvalScreen):
             screen._take_pending()

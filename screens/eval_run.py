@@ -234,14 +234,12 @@ class EvalRunScreen(ModeScreen):
             return
         label = self.current_model
         model = next(m for m in self.summary.models if m.label == label)
-        app = self.app
-        active = app.connection.profile.name  # type: ignore[attr-defined]
+        app = self.ft
+        active = app.connection.profile.name
         if model.profile and model.profile != active:
-            app.use_profile(model.profile)  # type: ignore[attr-defined]
+            app.use_profile(model.profile)
         system, turns = chat_messages(row, label)
-        app.pending["chat_model"] = model.model  # type: ignore[attr-defined]
-        app.pending["chat_conversation"] = (system, turns)  # type: ignore[attr-defined]
-        app.switch_mode("chat")
+        app.open_chat(model.model, system, turns)
 
     def action_prefer(self) -> None:
         from screens.save_preference import SavePreferenceScreen
@@ -254,9 +252,7 @@ class EvalRunScreen(ModeScreen):
         if len(candidates) < 2:
             self.notify("This row needs two answers without errors to compare.", timeout=4)
             return
-        path = self.owner.preference_path or default_preference_path(
-            self.app.start_path  # type: ignore[attr-defined]
-        )
+        path = self.owner.preference_path or default_preference_path(self.ft.start_path)
 
         def saved(result: object) -> None:
             from screens.save_preference import SavedPreference

@@ -7,7 +7,7 @@ without asking), delete with confirmation, upload a local dataset (linted first)
 Models tab: base models, fine-tuned models and checkpoints with owner, created, the job that made
 them and days left before shutdown; chat with one, copy its id, delete a fine-tuned model.
 
-Hand-off written: `app.pending["chat_model"] = <model id>` before switching to the chat mode
+Hand-off: `FtApp.open_chat(<model id>)` switches to the chat mode
 (the Models tab lives in `screens.files_models`).
 """
 

@@ -1,6 +1,6 @@
 """The Models tab of mode 4, as the base class of `screens.files.FilesScreen`: base models,
 fine-tuned models and checkpoints with the job that made them and days left before shutdown;
-chat with one (hand-off `app.pending["chat_model"] = <id>`, then mode `chat`), delete a
+chat with one (hand-off `FtApp.open_chat(<id>)`), delete a
 fine-tuned model. Also the connection plumbing both tabs share."""
 
 from __future__ import annotations
@@ -140,8 +140,7 @@ class ModelsTabScreen(ModeScreen):
                 self.notify(explain(exc, "chat"), title="Model not served", severity="warning")
                 return
             log.info("could not check %s before chat: %s", entry.id, exc)
-        self.ft.pending["chat_model"] = entry.id
-        self.app.switch_mode("chat")
+        self.ft.open_chat(entry.id)
 
     @work(exclusive=True, group="models-delete", exit_on_error=False, description="Delete model")
     async def delete_model(self, entry: ModelEntry) -> None:

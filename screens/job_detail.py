@@ -4,7 +4,7 @@ chat with the model or a checkpoint).
 
 One `tui.services.poller.JobPoller` (with the SQLite cache: a finished job opens from it at
 once) follows the job while this screen is visible; it stops when the screen is hidden or popped.
-Hand-off produced: `app.pending["chat_model"] = "<model id>"`, then mode `chat`.
+Hand-off produced: `FtApp.open_chat(model)`.
 """
 
 from __future__ import annotations
@@ -348,14 +348,12 @@ class JobDetailScreen(ModeScreen):
         if not model:
             self.notify("The job has no fine-tuned model yet.", severity="warning")
             return
-        self.ft.pending["chat_model"] = model
-        self.app.switch_mode("chat")
+        self.ft.open_chat(model)
 
     @work(exclusive=True, group="job-eval", exit_on_error=False, description="Eval vs base")
     async def action_evaluate(self) -> None:
         """Mode 5's form: the fine-tune against its base model on the validation file (or a
         held-out split of the training file when the job had none)."""
-        from screens.eval import open_eval_form
         from tui.services.eval_sources import job_eval_source
         from tui.services.jobs import JobsService
 
@@ -364,7 +362,7 @@ class JobDetailScreen(ModeScreen):
         service = JobsService(self.ft.connection)
         source = await job_eval_source(service, self.job)
         self.notify(f"Rows: {source.note}.", title="Eval vs base", timeout=8)
-        await open_eval_form(self.app, source.dataset, source.models)
+        await self.ft.open_eval_form(source.dataset, source.models)
 
     # -- result download -----------------------------------------------------------------------
 

@@ -1,9 +1,9 @@
 """Mode 2 — Jobs: the fine-tuning jobs of the active profile (OpenAI, Azure or the local server),
 refreshed while the screen is visible; Enter opens a job, `n` starts the new-job form.
 
-Hand-offs consumed: `app.pending["new_job_file"]` (an absolute dataset path set by the Datasets
-screen): the form opens pre-filled with it, and the key is deleted.
-Hand-offs produced (by the job view): `app.pending["chat_model"]`.
+Hand-offs consumed: `FtApp.start_job(dataset)` (an absolute dataset path set by the Datasets
+screen): the form opens pre-filled with it, once.
+Hand-offs produced (by the job view): `FtApp.open_chat(model)`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from tui.services.cache import Cache, open_cache
 from tui.widgets.job_table import JobRow, JobTable
 
 if TYPE_CHECKING:
+    from tui.app import FtApp
     from tui.services.job_types import JobInfo
     from tui.services.jobs import JobsService
 
@@ -84,7 +85,7 @@ class JobsScreen(ModeScreen):
         self.action_refresh()
 
     def _take_pending(self) -> None:
-        take_pending_form(self.app)
+        take_new_job_handoff(self.ft)
 
     # -- refresh -------------------------------------------------------------------------------
 
@@ -194,12 +195,12 @@ class JobsScreen(ModeScreen):
             copy_text(self, job_id, "job id")
 
 
-def take_pending_form(app: App[Any]) -> None:
-    """Open the new-job form for a pending `new_job_file` hand-off, on top of whatever the Jobs
-    mode shows (the list or a job view), so the form is what the user sees."""
-    pending: dict[str, Any] = getattr(app, "pending", {})
-    path = pending.pop("new_job_file", None)
-    if path:
+def take_new_job_handoff(app: FtApp) -> None:
+    """Open the new-job form for a dataset handed over by another mode (`FtApp.start_job`), on
+    top of whatever the Jobs mode shows (the list or a job view), so the form is what the user
+    sees."""
+    path = app.handoffs.take_new_job_file()
+    if path is not None:
         open_new_job_form(app, str(path))
 
 

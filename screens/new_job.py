@@ -22,7 +22,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, ProgressBar, Select, Static
 
-from screens.base import error_text
+from screens.base import error_text, ft_app
 from screens.confirm import ConfirmScreen
 from screens.job_advanced import PLACEHOLDER as ADVANCED_PLACEHOLDER
 from screens.job_advanced import parse_advanced
@@ -204,7 +204,7 @@ class NewJobScreen(Screen[str | None]):
 
     @work(exclusive=True, group="new-job-models", exit_on_error=False)
     async def load_models(self) -> None:
-        connection = self.app.connection  # type: ignore[attr-defined]
+        connection = ft_app(self).connection
         kind = getattr(connection.profile, "kind", "openai")
         self._local = bool(getattr(connection.profile, "is_local", False))
         own_models = kind not in ("openai", "azure")
@@ -417,7 +417,7 @@ class NewJobScreen(Screen[str | None]):
     async def _launch(self, request: JobRequest) -> str | None:
         from tui.services.jobs import JobsService
 
-        connection = self.app.connection  # type: ignore[attr-defined]
+        connection = ft_app(self).connection
         training_id = await self._file_id(request.training)
         validation_id = await self._file_id(request.validation) if request.validation else None
         job = await JobsService(connection).create(request.spec(training_id, validation_id))
@@ -443,7 +443,7 @@ class NewJobScreen(Screen[str | None]):
             else:
                 self.app.call_from_thread(bar.update, total=total, progress=sent)
 
-        uploader = Uploader(self.app.connection)  # type: ignore[attr-defined]
+        uploader = Uploader(ft_app(self).connection)
         remote = await uploader.upload(choice.path, on_progress=progress)
         estimate.update(Text(f"Uploaded {choice.path.name} as {remote.id}", style="green"))
         return remote.id

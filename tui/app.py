@@ -25,6 +25,7 @@ from tui import config
 from tui.core.assets import asset
 from tui.core.log_buffer import LogBuffer
 from tui.gc_policy import tune_for_ui
+from tui.handoffs import ChatHandoff, EvalFormHandoff, Handoffs
 
 if TYPE_CHECKING:
     from tui.services.connection import Connection, ConnectionHealth
@@ -87,8 +88,7 @@ class FtApp(App[None]):
         self._connection = connection
         self.log_buffer = log_buffer or LogBuffer()
         self.animation_level = "none"  # repaint cost matters over slow links
-        # Hand-offs between modes (e.g. "launch a job with this file", "chat with this model").
-        self.pending: dict[str, Any] = {}
+        self.handoffs = Handoffs()  # between modes: see open_chat, start_job, open_eval_form
         self._toasts_until: dict[tuple[str, str, str], float] = {}  # toast → shown until
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -145,6 +145,31 @@ class FtApp(App[None]):
         self._refresh_status()
         self.notify(f"Using profile {name!r}", timeout=3)
         self.notify_screens("profile_changed")
+
+    # -- hand-offs between modes ---------------------------------------------------------------
+
+    def open_chat(
+        self, model: str, system_prompt: str | None = None, turns: list[Any] | None = None
+    ) -> None:
+        """Chat (mode 3) with `model`, optionally showing a conversation (system prompt, turns)."""
+        self.handoffs.chat = ChatHandoff(model, system_prompt, turns)
+        self.switch_mode("chat")
+
+    async def start_job(self, dataset: Path) -> None:
+        """The new-job form of mode 2, pre-filled with `dataset`, over whatever mode 2 shows."""
+        from screens.jobs import take_new_job_handoff
+
+        self.handoffs.new_job_file = dataset
+        await self.switch_mode("jobs")
+        take_new_job_handoff(self)  # a job view may be on top of the list: show the form
+
+    async def open_eval_form(self, dataset: str | Path, models: list[str]) -> None:
+        """Mode 5's new-run form, pre-filled."""
+        from screens.eval import take_eval_handoff
+
+        self.handoffs.eval_form = EvalFormHandoff(str(dataset), list(models))
+        await self.switch_mode("eval")
+        take_eval_handoff(self)  # a run view may be on top of the list
 
     def notify_screens(self, hook: str) -> None:
         """Call `on_<hook>()` on every screen of every mode, not only the current mode's: a job

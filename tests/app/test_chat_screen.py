@@ -13,6 +13,7 @@ from tests.app.helpers import wait_until
 from tests.fake_openai.fixture import fake_openai  # noqa: F401
 from tests.fake_openai.server import FakeOpenAI
 from tui.app import FtApp
+from tui.handoffs import ChatHandoff
 from tui.services.connection import connection_for
 from tui.widgets.chat_message import MessageView
 from tui.widgets.chat_view import ChatView
@@ -99,16 +100,16 @@ async def test_a_handed_over_model_wins_and_is_consumed(
     _finished_job_model(fake_openai)
     app = _app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        app.pending["chat_model"] = "gpt-4.1-mini-2025-04-14"
+        app.handoffs.chat = ChatHandoff("gpt-4.1-mini-2025-04-14")
         chat = await _open_chat(pilot, app)
         assert chat.left.model == "gpt-4.1-mini-2025-04-14"
-        assert "chat_model" not in app.pending
+        assert app.handoffs.chat is None
         await pilot.press("escape")  # leave the prompt so mode keys work
         await pilot.press("1")
-        app.pending["chat_model"] = "gpt-4.1-nano-2025-04-14"
+        app.handoffs.chat = ChatHandoff("gpt-4.1-nano-2025-04-14")
         await pilot.press("3")
         await wait_until(pilot, lambda: chat.left.model == "gpt-4.1-nano-2025-04-14")
-        assert "chat_model" not in app.pending
+        assert app.handoffs.chat is None
 
 
 async def test_without_fine_tuned_models_the_default_base_model_is_used(
@@ -178,7 +179,7 @@ async def test_a_fresh_fine_tuned_model_not_served_yet_says_so_and_keeps_the_pro
 ) -> None:
     app = _app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        app.pending["chat_model"] = "ft:gpt-4o-mini-2024-07-18:org:fresh:abc123"
+        app.handoffs.chat = ChatHandoff("ft:gpt-4o-mini-2024-07-18:org:fresh:abc123")
         chat = await _open_chat(pilot, app)
         await _send(pilot, app, "Are you there?")
         await wait_until(pilot, lambda: _prompt(app).text == "Are you there?")
@@ -275,7 +276,7 @@ async def test_switching_profile_picks_the_new_backends_default_model(
 ) -> None:
     app = _app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        app.pending["chat_model"] = "some-model-of-the-old-backend"
+        app.handoffs.chat = ChatHandoff("some-model-of-the-old-backend")
         chat = await _open_chat(pilot, app)
         assert chat.left.model == "some-model-of-the-old-backend"
         app.notify_screens("profile_changed")  # what FtApp.use_profile does

@@ -13,6 +13,7 @@ from tests.app.helpers import wait_until
 from tests.fake_openai.fixture import fake_openai
 from tests.fake_openai.server import FakeOpenAI
 from tui.app import FtApp
+from tui.handoffs import ChatHandoff
 from tui.services.connection import connection_for
 
 __all__ = ["fake_openai"]
@@ -54,7 +55,7 @@ async def test_a_fine_tune_opens_with_its_training_system_prompt(
 
     app.notify = record  # type: ignore[method-assign]
     async with app.run_test(size=(80, 24)) as pilot:
-        app.pending["chat_model"] = model
+        app.handoffs.chat = ChatHandoff(model)
         await pilot.press("3")
         await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
         field = app.screen.query_one("#system-prompt", Input)
@@ -72,7 +73,7 @@ async def test_a_typed_system_prompt_is_kept(fake_openai: FakeOpenAI, tmp_path: 
         assert isinstance(chat, ChatScreen)
         field = chat.query_one("#system-prompt", Input)
         field.value = "My own prompt."
-        app.pending["chat_model"] = model
+        app.handoffs.chat = ChatHandoff(model)
         chat.on_screen_resume()
         await wait_until(pilot, lambda: chat.left.model == model)
         assert any(w.group == "chat-system-prompt" for w in chat.workers)

@@ -281,7 +281,7 @@ async def test_models_show_jobs_checkpoints_days_left_and_open_chat(
     await session.until(lambda: session.app.current_mode == "chat")
     chat: Any = session.app.screen
     await session.until(lambda: getattr(getattr(chat, "left", None), "model", None) == model)
-    assert "chat_model" not in session.app.pending
+    assert session.app.handoffs.chat is None
 
 
 async def test_deleting_a_model_needs_the_owner_role_and_base_models_are_refused(
@@ -342,7 +342,7 @@ async def test_a_model_not_served_yet_is_explained_and_chat_stays_closed(
     await session.until(lambda: session.toasted("Model not served"))
     assert session.toasted("few minutes")
     assert session.app.current_mode == "files"
-    assert "chat_model" not in session.app.pending
+    assert session.app.handoffs.chat is None
 
     model = str(fake_openai.job(job_id).data["fine_tuned_model"])
     fake_openai.state.deleted_models.add(model)  # the job succeeded; the model is not listed yet

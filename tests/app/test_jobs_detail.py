@@ -265,7 +265,7 @@ async def test_copy_ids_and_chat_with_model_or_checkpoint(
         # The chat screen takes the hand-off and opens on that checkpoint.
         await wait_until(pilot, lambda: getattr(app.screen, "left", None) is not None)
         await wait_until(pilot, lambda: app.screen.left.model == older)  # type: ignore[attr-defined]
-        assert "chat_model" not in app.pending
+        assert app.handoffs.chat is None
 
 
 async def test_copy_never_crashes(fake_openai: FakeOpenAI, tmp_path: Path) -> None:

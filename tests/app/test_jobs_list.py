@@ -78,8 +78,8 @@ async def test_launch_from_datasets_prefills_the_form(
     dataset.write_text('{"messages": []}\n', encoding="utf-8")
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        app.pending["new_job_file"] = str(dataset)
+        app.handoffs.new_job_file = dataset
         await pilot.press("2")
         await wait_until(pilot, lambda: bool(app.screen.query("#training")))
         assert app.screen.query_one("#training", Input).value == str(dataset)
-        assert "new_job_file" not in app.pending
+        assert app.handoffs.new_job_file is None

@@ -45,7 +45,7 @@ def _dataset(path: Path, n: int, broken: int = 0, no_system: int = 0) -> Path:
 
 async def _open_form(pilot: Pilot[Any], app: FtApp, path: Path | None = None) -> NewJobScreen:
     if path is not None:
-        app.pending["new_job_file"] = str(path)
+        app.handoffs.new_job_file = path
     await pilot.press("2")
     if path is None:
         await wait_until(pilot, lambda: bool(app.screen.query("#job-table")))

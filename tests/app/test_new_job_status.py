@@ -21,7 +21,7 @@ __all__ = ["fake_openai"]
 
 async def _open_form(pilot: Pilot[None], app: FtApp, path: Path | None = None) -> NewJobScreen:
     if path is not None:
-        app.pending["new_job_file"] = str(path)
+        app.handoffs.new_job_file = path
     await pilot.press("2")
     if path is None:
         await wait_until(pilot, lambda: bool(app.screen.query("#job-table")))

@@ -20,6 +20,7 @@ from tests.local.conftest import (
     wait_for_status,
 )
 from tui.app import FtApp
+from tui.handoffs import ChatHandoff
 from tui.widgets.chat_message import MessageView
 from tui.widgets.prompt_input import PromptInput
 
@@ -106,7 +107,7 @@ async def test_an_unknown_local_model_is_reported_and_the_prompt_kept(
     monkeypatch.setenv("FT_TUI_CONFIG_DIR", str(tmp_path / "config"))
     app = FtApp(tmp_path, connection=local_connection(shared_server, monkeypatch))
     async with app.run_test(size=(100, 32)) as pilot:
-        app.pending["chat_model"] = "ft:tiny:local:gone:000000"
+        app.handoffs.chat = ChatHandoff("ft:tiny:local:gone:000000")
         await pilot.press("3")
         await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
         chat = app.screen

@@ -34,7 +34,7 @@ async def test_launch_follow_and_finish_a_real_local_job(
     train.write_bytes(dataset(24))
     app = FtApp(tmp_path, connection=local_connection(local_server, monkeypatch))
     async with app.run_test(size=(120, 40)) as pilot:
-        app.pending["new_job_file"] = str(train)
+        app.handoffs.new_job_file = train
         await pilot.press("2")
         await wait_until(pilot, lambda: isinstance(app.screen, NewJobScreen))
         form = app.screen
