@@ -115,7 +115,8 @@ def _child_main(
     pause: Any,
     reply: multiprocessing.connection.Connection,
 ) -> None:
-    from tui.local.training.interface import TrainingError, run_training
+    from tui.local.training.interface import TrainingError
+    from tui.local.training.run import run_training
 
     # SIGINT/SIGTERM to the whole process group (Ctrl-C, systemd, docker stop) leave the child
     # running so the server's graceful save runs; the child exits if the server dies.

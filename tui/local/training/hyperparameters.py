@@ -124,3 +124,16 @@ def from_echo(values: dict[str, Any]) -> Hyperparameters:
         quantization=values.get("quantization"),
         beta=float(values.get("beta", 0.1)),
     )
+
+
+def resolve_auto_hyperparameters(
+    n_examples: int,
+    n_epochs: int | str | None,
+    batch_size: int | str | None,
+    lr_mult: float | str | None,
+) -> Hyperparameters:
+    """OpenAI's three hyperparameters with "auto" (or None) resolved (see `resolve`).
+
+    Raises TrainingError("invalid_hyperparameters", …) for values out of range."""
+    given = {"n_epochs": n_epochs, "batch_size": batch_size, "learning_rate_multiplier": lr_mult}
+    return resolve("supervised", n_examples, given)

@@ -1,6 +1,7 @@
 """What the job runner sees of the trainer: the request, the sink it reports to, the outcome.
 
-This module is cheap to import (no torch); `run_training` imports the training loop lazily.
+This module is cheap to import (no torch) and imports no other training module: `run.py`
+starts the engines, `hyperparameters.py` resolves "auto".
 
 Hyperparameter names, ranges, defaults and "auto" rules: `hyperparameters.py`.
 """
@@ -89,31 +90,3 @@ class TrainingOutcome:
     trained_tokens: int
     adapter_dir: Path | None
     result_csv: Path | None
-
-
-def resolve_auto_hyperparameters(
-    n_examples: int,
-    n_epochs: int | str | None,
-    batch_size: int | str | None,
-    lr_mult: float | str | None,
-) -> Hyperparameters:
-    """OpenAI's three hyperparameters with "auto" (or None) resolved (see `hyperparameters`).
-
-    Raises TrainingError("invalid_hyperparameters", …) for values out of range."""
-    from tui.local.training.hyperparameters import resolve
-
-    given = {"n_epochs": n_epochs, "batch_size": batch_size, "learning_rate_multiplier": lr_mult}
-    return resolve("supervised", n_examples, given)
-
-
-def run_training(req: TrainingRequest, sink: TrainingSink) -> TrainingOutcome:
-    """Fine-tune a LoRA adapter on `req.training_file`; blocks until done, paused or cancelled.
-
-    Raises TrainingError for problems the user must fix (bad data, unusable model)."""
-    if req.method == "dpo":
-        from tui.local.training.dpo import train_dpo
-
-        return train_dpo(req, sink)
-    from tui.local.training.sft import train_sft
-
-    return train_sft(req, sink)

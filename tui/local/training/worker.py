@@ -131,7 +131,7 @@ class _OtherRankSink:
 
 def main(argv: list[str]) -> int:
     from tui.local.child_process import prepare_trainer_child
-    from tui.local.training.interface import run_training
+    from tui.local.training.run import run_training
 
     prepare_trainer_child()  # the server's pid comes from the launcher's environment
     run_dir, db_path = Path(argv[0]), Path(argv[1])
