@@ -57,6 +57,7 @@ def _written(result: object) -> str:
     paths = [str(v) for v in values.values() if isinstance(v, Path)]
     return f"wrote {', '.join(paths) or 'nothing'}" + (f" (from {source})" if source else "")
 
+
 R = TypeVar("R")
 T = TypeVar("T")
 HELP = "Ctrl+R or Enter in a text field: write · F5: refresh preview · Esc: cancel"
