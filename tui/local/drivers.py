@@ -24,6 +24,8 @@ from typing import Any, Protocol
 
 from tui.local.child_process import prepare_trainer_child
 from tui.local.inference.types import ChatJob, Item
+from tui.local.progress import JobProgress, ProgressSink
+from tui.local.store import Store
 from tui.local.training.interface import StopKind, TrainingOutcome, TrainingRequest
 
 
@@ -69,35 +71,15 @@ class InferenceDriver(Protocol):
 # ---- default training driver: a spawned child process ----------------------------------------
 
 
-class _ChildSink:
+class _ChildSink(ProgressSink):
     """The `TrainingSink` inside the child: writes straight to the server's SQLite file."""
 
     def __init__(self, db_path: Path, request: TrainingRequest, cancel: Any, pause: Any) -> None:
-        from tui.local.progress import JobProgress
-        from tui.local.store import Store
-
         self._store = Store(db_path)
-        self._progress = JobProgress(self._store, request.job_id)
+        super().__init__(JobProgress(self._store, request.job_id))
         self._cancel = cancel
         self._pause = pause
         self._parent = os.getppid()
-
-    def event(
-        self,
-        message: str,
-        *,
-        level: str = "info",
-        type: str = "message",  # noqa: A002 - OpenAI's field name
-        data: dict[str, Any] | None = None,
-    ) -> None:
-        self._progress.event(message, level=level, type=type, data=data)
-
-    def checkpoint(
-        self, *, step: int, metrics: dict[str, float], adapter_dir: Path, model_name: str
-    ) -> None:
-        self._progress.checkpoint(
-            step=step, metrics=metrics, adapter_dir=adapter_dir, model_name=model_name
-        )
 
     def stop_requested(self) -> StopKind | None:
         # An orphan (the server was killed) stops: the restarted server has failed its job.

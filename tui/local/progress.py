@@ -104,3 +104,28 @@ class JobProgress:
         self._store.add_checkpoint(self._job_id, step=step, metrics=metrics, model=model_name)
         # The trainer keeps only the newest checkpoints on disk; list only those.
         self._store.prune_checkpoints(self._job_id, keep=KEEP_CHECKPOINTS)
+
+
+class ProgressSink:
+    """A trainer's sink that writes through `JobProgress`; subclasses say how stops arrive
+    (`stop_requested`): a spawned child by events, a launched rank by a control file."""
+
+    def __init__(self, progress: JobProgress) -> None:
+        self._progress = progress
+
+    def event(
+        self,
+        message: str,
+        *,
+        level: str = "info",
+        type: str = "message",  # noqa: A002 - OpenAI's field name
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        self._progress.event(message, level=level, type=type, data=data)
+
+    def checkpoint(
+        self, *, step: int, metrics: dict[str, float], adapter_dir: Path, model_name: str
+    ) -> None:
+        self._progress.checkpoint(
+            step=step, metrics=metrics, adapter_dir=adapter_dir, model_name=model_name
+        )

@@ -19,6 +19,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from tui.local.progress import JobProgress, ProgressSink
+from tui.local.store import Store
 from tui.local.training.interface import (
     Hyperparameters,
     StopKind,
@@ -77,32 +79,12 @@ def outcome_from_json(data: dict[str, Any]) -> TrainingOutcome:
     )
 
 
-class _RankZeroSink:
+class _RankZeroSink(ProgressSink):
     """Events and checkpoints into the server's database; stop requests from the control file."""
 
     def __init__(self, db_path: Path, job_id: str, control: Path) -> None:
-        from tui.local.progress import JobProgress
-        from tui.local.store import Store
-
-        self._progress = JobProgress(Store(db_path), job_id)
+        super().__init__(JobProgress(Store(db_path), job_id))
         self._control = control
-
-    def event(
-        self,
-        message: str,
-        *,
-        level: str = "info",
-        type: str = "message",  # noqa: A002 - OpenAI's field name
-        data: dict[str, Any] | None = None,
-    ) -> None:
-        self._progress.event(message, level=level, type=type, data=data)
-
-    def checkpoint(
-        self, *, step: int, metrics: dict[str, float], adapter_dir: Path, model_name: str
-    ) -> None:
-        self._progress.checkpoint(
-            step=step, metrics=metrics, adapter_dir=adapter_dir, model_name=model_name
-        )
 
     def stop_requested(self) -> StopKind | None:
         try:
