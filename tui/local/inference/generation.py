@@ -90,6 +90,15 @@ class Detokenizer:
         row.prefix, row.read = row.read, len(row.ids)
         return after[len(before) :]
 
+    def rest(self, row: Row) -> str:
+        """At the end: whatever is still held back, an incomplete character included (shown as
+        U+FFFD, as a plain `decode` of the answer shows it)."""
+        decode = self._tokenizer.decode
+        before: str = decode(row.ids[row.prefix : row.read], skip_special_tokens=True)
+        after: str = decode(row.ids[row.prefix :], skip_special_tokens=True)
+        row.prefix = row.read = len(row.ids)
+        return after[len(before) :] if len(after) > len(before) else ""
+
     def token(self, token_id: int) -> tuple[str, list[int]]:
         text = self._tokenizer.decode([token_id], skip_special_tokens=False)
         return text, list(text.encode("utf-8", errors="replace"))
@@ -198,6 +207,13 @@ class RowControl:
 
     def _finish(self, row: Row, reason: FinishReason, *, flush: bool = True) -> None:
         request = row.request
+        if flush and not row.matcher.stopped:
+            tail = self._detok.rest(row)
+            if tail:
+                row.text += tail
+                safe, _ = row.matcher.feed(row.text)
+                if safe:
+                    self._emit(row, safe)
         if flush and not row.matcher.stopped:
             rest = row.matcher.flush()
             if rest or row.pending:
