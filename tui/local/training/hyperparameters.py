@@ -1,20 +1,7 @@
 """Resolving a job's hyperparameters for the trainer: "auto" rules, defaults, the job echo.
 
-Names and ranges live in `tui.core.hyperparameters` (the one owner).
-
-OpenAI's hyperparameters, with the cookbook's "auto" rules:
-* `n_epochs` (1-50) auto: the OpenAI cookbook rule, owned by `tui.core.stats.default_epochs`
-  (the same number the linter's estimate shows).
-* `batch_size` (1-256) auto: about 0.2 % of the examples, clamped to 1..8.
-* `learning_rate_multiplier` (0-100, above 0) auto: 1.0; the learning rate is multiplier x 2e-4.
-* `beta` (DPO only, 0-2, above 0) auto: 0.1.
-
-Local-only ones (OpenAI's SDK passes extra keys through `method.<type>.hyperparameters`):
-`lora_r` 1-256 (8), `lora_alpha` 1-1024 (16), `lora_dropout` 0-0.9 (0.05),
-`lora_target_modules` module names or null for every linear layer, `max_seq_length` 16-131072
-(null: the model's context, at most 4096), `warmup_ratio` 0-0.5 (0), `weight_decay` 0-1 (0),
-`packing` true/false (false), `gradient_checkpointing` true/false/null (null: on for CUDA),
-`quantization` "4bit"/"8bit"/null (null; QLoRA needs CUDA and the `gpu` extra).
+Names and ranges live in `tui.core.hyperparameters` (the one owner). Its docstring lists every
+hyperparameter with its range, its "auto" rule and its default.
 """
 
 from __future__ import annotations
