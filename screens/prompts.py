@@ -10,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from screens.model_picker import ModelPickerScreen, PickerItem
+from tui.core.models_catalog import known_models
 
 
 class LineNumberPrompt(ModalScreen[int | None]):
@@ -37,16 +38,6 @@ class LineNumberPrompt(ModalScreen[int | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-def known_models() -> list[str]:
-    """Fine-tunable models from the dated catalog, newest families first."""
-    try:
-        from tui.core.models_catalog import known_models as catalog_models
-
-        return list(catalog_models())
-    except ImportError:
-        return []
 
 
 class ModelPrompt(ModelPickerScreen):
