@@ -7,7 +7,6 @@ warnings are shown and must be accepted), then send it with a progress bar."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -30,7 +29,7 @@ from tui.services.files import (
     suggest_download_path,
     upload_file,
 )
-from tui.services.uploads import Uploader, UploadError
+from tui.services.uploads import Uploader, UploadError, lint_before_upload
 
 if TYPE_CHECKING:
     from tui.core.lint.report import LintReport
@@ -63,12 +62,6 @@ def summarize_issues(report: LintReport, errors: bool, limit: int = 4) -> str:
     if len(rules) > limit:
         lines.append(f"• … and {len(rules) - limit} more rules")
     return "\n".join(lines)
-
-
-def _lint(path: Path) -> LintReport:
-    from tui.core.lint import lint_path
-
-    return lint_path(path)
 
 
 async def download_with_prompt(
@@ -130,7 +123,7 @@ async def upload_dataset(screen: Screen[Any], path: Path, busy: Busy) -> RemoteF
         return None
     app.notify(f"Linting {path.name}…", timeout=3)
     try:
-        report = await asyncio.to_thread(_lint, path)
+        report = await lint_before_upload(path)
     except LintFailed as exc:
         app.notify(str(exc), title="Cannot lint", severity="error")
         return None

@@ -8,11 +8,10 @@ An existing file id (`file-…`) is used as is. Dismisses with the new job's id,
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -29,6 +28,10 @@ from screens.job_advanced import parse_advanced
 from screens.job_request import METHOD_HYPERS, FileChoice, JobRequest, build_request
 from tui.core.plurals import plural
 from tui.core.save_paths import root_folder
+from tui.services.uploads import lint_before_upload
+
+if TYPE_CHECKING:
+    from tui.core.lint.report import Issue, LintReport
 
 log = logging.getLogger("ft-tui.jobs")
 
@@ -104,10 +107,9 @@ def model_options(
     return served + catalog if local else catalog + served
 
 
-def _first_line(issue: Any) -> str:
-    line = getattr(issue, "line", None)
-    where = f"line {line}: " if line is not None else ""
-    return f"{getattr(issue, 'rule', '?')} ({where}{getattr(issue, 'message', '')})"
+def _first_line(issue: Issue) -> str:
+    where = f"line {issue.line}: " if issue.line is not None else ""
+    return f"{issue.rule} ({where}{issue.message})"
 
 
 class NewJobScreen(Screen[str | None]):
@@ -134,7 +136,7 @@ class NewJobScreen(Screen[str | None]):
     def __init__(self, training_path: str | None = None) -> None:
         super().__init__()
         self._training_path = training_path
-        self._reports: dict[Path, Any] = {}
+        self._reports: dict[Path, LintReport] = {}
         self._busy = False
         self._local = False
 
@@ -320,12 +322,12 @@ class NewJobScreen(Screen[str | None]):
     async def _submit(self, request: JobRequest, launch: bool) -> None:
         estimate = self.query_one("#estimate", Static)
         files = [c for c in (request.training, request.validation) if c and c.path]
-        reports: dict[Path, Any] = {}
+        reports: dict[Path, LintReport] = {}
         for choice in files:
             assert choice.path is not None
             estimate.update(Text(f"Linting {choice.path.name}…", style="dim"))
             try:
-                reports[choice.path] = await asyncio.to_thread(_lint, choice.path, request.model)
+                reports[choice.path] = await lint_before_upload(choice.path, request.model)
             except Exception as exc:
                 self._problems([f"Cannot lint {choice.path}: {error_text(exc)}"])
                 estimate.update("")
@@ -344,31 +346,31 @@ class NewJobScreen(Screen[str | None]):
             self.notify(f"Job {job_id} created", timeout=5)
             self.dismiss(job_id)
 
-    def _summary(self, request: JobRequest, reports: dict[Path, Any]) -> tuple[Text, bool, int]:
+    def _summary(
+        self, request: JobRequest, reports: dict[Path, LintReport]
+    ) -> tuple[Text, bool, int]:
         text = Text()
         blocked = False
         warnings = 0
         for path, report in reports.items():
-            issues = list(getattr(report, "issues", []) or [])
-            errors = [i for i in issues if getattr(i, "severity", "error") == "error"]
-            warns = [i for i in issues if getattr(i, "severity", "error") != "error"]
-            warnings += len(warns)
-            text.append(f"{path.name}: {plural(getattr(report, 'examples', 0), 'example')}, ")
-            text.append(plural(len(errors), "error"), style="bold red" if errors else "green")
+            errors = [i for i in report.issues if i.severity == "error"]
+            warns = [i for i in report.issues if i.severity != "error"]
+            warnings += report.warning_count
+            text.append(f"{path.name}: {plural(report.examples, 'example')}, ")
+            text.append(
+                plural(report.error_count, "error"), style="bold red" if errors else "green"
+            )
             text.append(", ")
-            text.append(f"{plural(len(warns), 'warning')}\n", style="yellow" if warns else "green")
+            text.append(
+                f"{plural(report.warning_count, 'warning')}\n", style="yellow" if warns else "green"
+            )
             for issue in (errors + warns)[:4]:
                 style = "red" if issue in errors else "yellow"
                 text.append(f"  • {_first_line(issue)}\n", style=style)
             blocked = blocked or bool(errors)
         if blocked:
             text.append("Fix the errors first (1 Datasets shows each line).", style="bold red")
-            errors_total = sum(
-                1
-                for report in reports.values()
-                for issue in getattr(report, "issues", []) or []
-                if getattr(issue, "severity", "error") == "error"
-            )
+            errors_total = sum(report.error_count for report in reports.values())
             self._status(
                 f"{plural(errors_total, 'error')}: fix {'it' if errors_total == 1 else 'them'}"
                 " first (in 1 Datasets, Enter on an issue jumps to its line)"
@@ -377,7 +379,7 @@ class NewJobScreen(Screen[str | None]):
         text.append_text(self._estimate_text(request, reports))
         return text, False, warnings
 
-    def _estimate_text(self, request: JobRequest, reports: dict[Path, Any]) -> Text:
+    def _estimate_text(self, request: JobRequest, reports: dict[Path, LintReport]) -> Text:
         path = request.training.path
         report = reports.get(path) if path else None
         if report is None:
@@ -395,7 +397,9 @@ class NewJobScreen(Screen[str | None]):
             style="bold",
         )
 
-    def _confirmation(self, request: JobRequest, reports: dict[Path, Any], warnings: int) -> str:
+    def _confirmation(
+        self, request: JobRequest, reports: dict[Path, LintReport], warnings: int
+    ) -> str:
         lines = [
             f"Model: {request.model} ({request.method})",
             f"Training: {request.training.label}",
@@ -449,21 +453,17 @@ class NewJobScreen(Screen[str | None]):
         return remote.id
 
 
-def _lint(path: Path, model: str) -> Any:
-    from tui.core.lint import lint_path
-
-    return lint_path(path, model=model)
-
-
-def estimate_for(report: Any, request: JobRequest) -> tuple[int | None, int | None, float | None]:
+def estimate_for(
+    report: LintReport, request: JobRequest
+) -> tuple[int | None, int | None, float | None]:
     """(epochs, billed tokens, cost) from the linter's estimate, honouring an explicit n_epochs."""
     from tui.core.models_catalog import resolve_model
     from tui.core.pricing import training_cost_usd
 
-    estimate = getattr(report, "estimate", None)
-    epochs = getattr(estimate, "epochs", None)
-    per_epoch = getattr(estimate, "tokens_per_epoch", None)
-    billed = getattr(estimate, "billed_tokens", None)
+    estimate = report.estimate
+    epochs: int | None = estimate.epochs
+    per_epoch = estimate.tokens_per_epoch
+    billed: int | None = estimate.billed_tokens
     chosen = request.hyperparameters.get("n_epochs")
     if isinstance(chosen, int) and per_epoch is not None:
         epochs, billed = chosen, int(per_epoch) * chosen

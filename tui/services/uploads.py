@@ -25,12 +25,23 @@ from typing import TYPE_CHECKING, Any, Literal
 from tui.services.errors import ServiceError
 
 if TYPE_CHECKING:
+    from tui.core.lint.report import LintReport
     from tui.services.connection import Connection
 
 SINGLE_REQUEST_LIMIT = 512 * 1024 * 1024
 PART_SIZE = 64 * 1024 * 1024
 UPLOAD_LIMIT = 8 * 1024 * 1024 * 1024
 Purpose = Literal["fine-tune", "batch", "assistants", "vision", "user_data", "evals"]
+
+
+async def lint_before_upload(path: Path, model: str | None = None) -> LintReport:
+    """Lint a dataset the way every upload does first (the rules of the Datasets screen and
+    `ft-tui lint`, for `model`'s tokenizer and limits), in a thread. Errors block an upload,
+    warnings need the user's yes: callers decide how to ask. Raises `LintFailed` when the file
+    cannot be read."""
+    from tui.core.lint import lint_path
+
+    return await asyncio.to_thread(lint_path, path, model=model)
 
 
 class UploadError(ServiceError):
