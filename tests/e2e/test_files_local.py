@@ -11,7 +11,9 @@ import pytest
 from textual.widgets import Static
 
 from screens.confirm import ConfirmScreen
+from screens.model_picker import PickerScreen
 from screens.path_prompt import PathPrompt
+from screens.save_path import SavePathScreen
 from tests.app.helpers import text_of, wait_until
 from tests.e2e.support import local_connection
 from tests.local.conftest import (
@@ -21,7 +23,6 @@ from tests.local.conftest import (
     wait_for_status,
 )
 from tui.app import FtApp
-from tui.services.files import PURPOSES
 from tui.widgets.file_preview import FilePreview
 from tui.widgets.files_table import FilesTable
 from tui.widgets.models_table import ModelsTable
@@ -79,13 +80,15 @@ async def test_files_and_models_of_a_real_local_job(
             assert busy.id in _ids(table)
 
             # the result CSV: preview, then download next to the user's files
-            await pilot.press(*["p"] * (1 + PURPOSES.index("fine-tune-results")))
+            await pilot.press("p")  # a picker of the purposes present
+            await wait_until(pilot, lambda: isinstance(app.screen, PickerScreen))
+            await pilot.press(*"results", "enter")
             await wait_until(pilot, lambda: _ids(table) == {result_id})
             await pilot.press("enter")
             preview = app.screen.query_one(FilePreview)
             await wait_until(pilot, lambda: "step,train_loss" in preview.body_text)
             await pilot.press("d")
-            await wait_until(pilot, lambda: isinstance(app.screen, PathPrompt))
+            await wait_until(pilot, lambda: isinstance(app.screen, (PathPrompt, SavePathScreen)))
             await pilot.press("enter")
             await wait_until(pilot, lambda: any("Saved" in t for t in toasts))
             saved = [p for p in tmp_path.iterdir() if p.suffix == ".csv"]
