@@ -21,8 +21,9 @@ import secrets
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -83,6 +84,20 @@ def _row_from_blob(line: int, blob: bytes) -> RowResult:
     )
 
 
+T = TypeVar("T")
+
+
+def _retry_when_locked(step: Callable[[], T], attempts: int = 50) -> T:
+    for attempt in range(attempts):
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.02 + 0.01 * attempt)
+    raise AssertionError("attempts must be at least 1")
+
+
 class EvalStore:
     def __init__(self, path: Path | None = None) -> None:
         self.path = default_store_path() if path is None else path
@@ -91,19 +106,28 @@ class EvalStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA busy_timeout=5000")
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-            row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-            if row is None:
-                self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            elif row[0] != str(SCHEMA_VERSION):
-                raise sqlite3.DatabaseError(f"schema version {row[0]}, expected {SCHEMA_VERSION}")
+            row = _retry_when_locked(self._prepare)
+            if row is None or row[0] != str(SCHEMA_VERSION):
+                found = row[0] if row else None
+                raise sqlite3.DatabaseError(f"schema version {found}, expected {SCHEMA_VERSION}")
         except (OSError, sqlite3.Error) as exc:
             raise EvalError(
                 f"cannot open the eval store {self.path}: {exc}",
                 "move the file away to start a fresh store",
             ) from None
+
+    def _prepare(self) -> tuple[Any, ...] | None:
+        """WAL, the schema and its version. Two openers of a new file (the app and a CLI run)
+        may get here at once: the version row is inserted once, and switching to WAL can be
+        refused while the other switches (SQLite answers 'locked' without waiting)."""
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        found: tuple[Any, ...] | None = self._db.execute(
+            "SELECT value FROM meta WHERE key='schema'"
+        ).fetchone()
+        return found
 
     def close(self) -> None:
         with self._lock:
