@@ -4,7 +4,7 @@ for what the job widgets show."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from textual.pilot import Pilot
@@ -18,6 +18,9 @@ from tui.widgets.event_log import EventLog
 from tui.widgets.job_header import JobHeader
 from tui.widgets.job_table import JobTable
 from tui.widgets.loss_chart import LossChart
+
+if TYPE_CHECKING:
+    from screens.new_job import NewJobScreen
 
 
 def fast_polling(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -75,3 +78,28 @@ async def open_job(pilot: Pilot[Any], app: FtApp, job_id: str) -> None:
     await pilot.press("enter")
     await wait_until(pilot, lambda: bool(app.screen.query(JobHeader)))
     await wait_until(pilot, lambda: job_id in header_text(app))
+
+
+async def open_new_job_form(
+    pilot: Pilot[Any], app: FtApp, path: Path | None = None, model: str | None = None
+) -> NewJobScreen:
+    """The new-job form, from a dataset handed over by mode 1 (`path`) or with `n` in mode 2,
+    once its model list has loaded; `model` picks the base model."""
+    from textual.widgets import Select
+
+    from screens.new_job import NewJobScreen
+
+    if path is not None:
+        app.handoffs.new_job_file = path
+    await pilot.press("2")
+    if path is None:
+        await wait_until(pilot, lambda: bool(app.screen.query("#job-table")))
+        await pilot.press("n")
+    await wait_until(pilot, lambda: isinstance(app.screen, NewJobScreen))
+    screen = app.screen
+    assert isinstance(screen, NewJobScreen)
+    select = screen.query_one("#model", Select)
+    await wait_until(pilot, lambda: select.value is not Select.BLANK)
+    if model is not None:
+        select.value = model
+    return screen

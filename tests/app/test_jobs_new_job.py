@@ -14,7 +14,7 @@ from screens.confirm import ConfirmScreen
 from screens.job_detail import JobDetailScreen
 from screens.new_job import NewJobScreen
 from tests.app.helpers import text_of, wait_until
-from tests.app.jobs_helpers import fast_polling, header_text, make_app
+from tests.app.jobs_helpers import fast_polling, header_text, make_app, open_new_job_form
 from tests.fake_openai.fixture import fake_openai
 from tests.fake_openai.server import FakeOpenAI
 from tui.app import FtApp
@@ -44,19 +44,7 @@ def _dataset(path: Path, n: int, broken: int = 0, no_system: int = 0) -> Path:
 
 
 async def _open_form(pilot: Pilot[Any], app: FtApp, path: Path | None = None) -> NewJobScreen:
-    if path is not None:
-        app.handoffs.new_job_file = path
-    await pilot.press("2")
-    if path is None:
-        await wait_until(pilot, lambda: bool(app.screen.query("#job-table")))
-        await pilot.press("n")
-    await wait_until(pilot, lambda: isinstance(app.screen, NewJobScreen))
-    screen = app.screen
-    assert isinstance(screen, NewJobScreen)
-    select = screen.query_one("#model", Select)
-    await wait_until(pilot, lambda: select.value is not Select.BLANK)
-    select.value = MODEL
-    return screen
+    return await open_new_job_form(pilot, app, path, MODEL)
 
 
 def _set(screen: NewJobScreen, field: str, value: str) -> None:

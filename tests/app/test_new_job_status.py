@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Select, Static
+from textual.widgets import Input, Static
 
 from screens.new_job import NewJobScreen
 from tests.app.helpers import text_of, wait_until
-from tests.app.jobs_helpers import fast_polling, make_app
+from tests.app.jobs_helpers import fast_polling, make_app, open_new_job_form
 from tests.app.test_jobs_new_job import _dataset
 from tests.fake_openai.fixture import fake_openai
 from tests.fake_openai.server import FakeOpenAI
@@ -20,18 +20,7 @@ __all__ = ["fake_openai"]
 
 
 async def _open_form(pilot: Pilot[None], app: FtApp, path: Path | None = None) -> NewJobScreen:
-    if path is not None:
-        app.handoffs.new_job_file = path
-    await pilot.press("2")
-    if path is None:
-        await wait_until(pilot, lambda: bool(app.screen.query("#job-table")))
-        await pilot.press("n")
-    await wait_until(pilot, lambda: isinstance(app.screen, NewJobScreen))
-    screen = app.screen
-    assert isinstance(screen, NewJobScreen)
-    select = screen.query_one("#model", Select)
-    await wait_until(pilot, lambda: select.value is not Select.BLANK)
-    return screen
+    return await open_new_job_form(pilot, app, path)
 
 
 @pytest.fixture(autouse=True)

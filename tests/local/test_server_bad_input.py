@@ -12,33 +12,9 @@ import openai
 import pytest
 
 from tests.local.conftest import API_KEY, TINY, LocalServer, dataset, wait_for_status
+from tests.local.raw_http import expect_error as _error
+from tests.local.raw_http import raw_request as _request
 from tests.local.schemas import raw_json, validate
-
-
-def _request(
-    server: LocalServer,
-    method: str,
-    path: str,
-    body: bytes | None = None,
-    headers: dict[str, str] | None = None,
-) -> tuple[int, Any]:
-    all_headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
-    all_headers.update(headers or {})
-    request = urllib.request.Request(
-        server.base_url + path, data=body, method=method, headers=all_headers
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
-def _error(status: int, body: Any, expected: int) -> dict[str, Any]:
-    assert status == expected, body
-    validate(body, "ErrorResponse")
-    error: dict[str, Any] = body["error"]
-    return error
 
 
 def test_wrong_or_missing_key_is_401(shared_server: LocalServer) -> None:

@@ -19,29 +19,9 @@ import openai
 import pytest
 
 from tests.local.conftest import API_KEY, TINY, LocalServer, dataset
+from tests.local.raw_http import expect_error as _error
+from tests.local.raw_http import raw_request as _request
 from tests.local.schemas import validate
-
-
-def _request(
-    server: LocalServer, method: str, path: str, body: bytes | None = None, **headers: str
-) -> tuple[int, Any]:
-    all_headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
-    all_headers.update(headers)
-    request = urllib.request.Request(
-        server.base_url + path, data=body, method=method, headers=all_headers
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
-def _error(status: int, body: Any, expected: int) -> dict[str, Any]:
-    assert status == expected, body
-    validate(body, "ErrorResponse")
-    error: dict[str, Any] = body["error"]
-    return error
 
 
 def _job_ids(server: LocalServer, *, schema: bool = True) -> list[str]:
@@ -195,7 +175,7 @@ def _multipart(filename: str, content: bytes, boundary: str = "XyZ") -> bytes:
 
 def _post_files(server: LocalServer, body: bytes) -> tuple[int, Any]:
     return _request(
-        server, "POST", "/files", body, **{"Content-Type": "multipart/form-data; boundary=XyZ"}
+        server, "POST", "/files", body, {"Content-Type": "multipart/form-data; boundary=XyZ"}
     )
 
 
