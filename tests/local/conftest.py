@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ class LocalServer:
         self.base_url = ""
         self.stderr_path = data_dir.parent / f"{data_dir.name}-stderr.log"
         self.new_session = False  # True: its own process group, as under systemd or docker
+        self.preexec: Callable[[], None] | None = None  # runs in the child before exec
 
     def start(self, timeout: float = 60.0) -> None:
         env = dict(os.environ)
@@ -62,6 +63,7 @@ class LocalServer:
             stderr=self.stderr_path.open("a"),
             text=True,
             start_new_session=self.new_session,
+            preexec_fn=self.preexec,
         )
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
