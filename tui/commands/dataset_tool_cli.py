@@ -1,4 +1,5 @@
-"""What the convert, split and fix commands share: error reporting and a TTY progress line."""
+"""What the dataset commands (convert, split, fix, eval, record) share: error reporting and a
+TTY progress line."""
 
 from __future__ import annotations
 
@@ -44,11 +45,17 @@ def stderr_progress(
     return show
 
 
-def run_tool(command: str, body: Callable[[], int]) -> int:
-    """Run a tool; bad input becomes one `error:` line and exit code 2, never a traceback."""
+def run_tool(
+    command: str,
+    body: Callable[[], int],
+    *,
+    bad_input: tuple[type[Exception], ...] = (ToolError,),
+) -> int:
+    """Run a command; bad input (the `bad_input` errors, an OSError) becomes one `error:` line
+    and exit code 2, a bug one `internal error:` line and exit code 1, never a traceback."""
     try:
         return body()
-    except ToolError as exc:
+    except bad_input as exc:
         print(f"ft-tui {command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as exc:

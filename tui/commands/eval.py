@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui.commands.dataset_tool_cli import EXIT_BAD_INPUT
+from tui.commands.dataset_tool_cli import run_tool
 
 if TYPE_CHECKING:
     from tui.services.eval import EvalSpec, RowResult, RunSummary
@@ -213,21 +213,4 @@ def _run(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     from tui.services.eval import EvalError
 
-    try:
-        return _run(args)
-    except EvalError as exc:
-        print(f"ft-tui eval: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OSError as exc:
-        where = f"{exc.filename}: " if exc.filename else ""
-        print(f"ft-tui eval: error: {where}{exc.strerror or exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except (KeyboardInterrupt, BrokenPipeError):
-        raise
-    except Exception as exc:  # a bug: still one line, never a traceback
-        print(
-            f"ft-tui eval: internal error: {type(exc).__name__}: {exc} "
-            "(please report it with the command you ran)",
-            file=sys.stderr,
-        )
-        return 1
+    return run_tool("eval", lambda: _run(args), bad_input=(EvalError,))

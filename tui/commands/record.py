@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tui.commands.dataset_tool_cli import EXIT_BAD_INPUT, stderr_progress
+from tui.commands.dataset_tool_cli import run_tool, stderr_progress
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,17 +36,22 @@ def _run(args: argparse.Namespace) -> int:
 
     model = ModelRef.parse(args.model)
     progress = stderr_progress("recording", unit="rows")
-    result = asyncio.run(
-        record_golden(
-            args.dataset,
-            model,
-            args.out,
-            concurrency=args.concurrency,
-            resume=args.resume,
-            force=args.force,
-            on_progress=progress,
+    try:
+        result = asyncio.run(
+            record_golden(
+                args.dataset,
+                model,
+                args.out,
+                concurrency=args.concurrency,
+                resume=args.resume,
+                force=args.force,
+                on_progress=progress,
+            )
         )
-    )
+    except KeyboardInterrupt:
+        again = f"ft-tui record {args.dataset} --model {args.model} --out {args.out} --resume"
+        print(f"\ninterrupted; continue with: {again}", file=sys.stderr)
+        raise
     resumed = f" ({result.skipped} from the interrupted run)" if result.skipped else ""
     print(f"wrote {result.written} examples to {result.out}{resumed}")
     if result.rejected_path is not None:
@@ -57,25 +62,4 @@ def _run(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     from tui.services.eval import EvalError
 
-    try:
-        return _run(args)
-    except EvalError as exc:
-        print(f"ft-tui record: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OSError as exc:
-        where = f"{exc.filename}: " if exc.filename else ""
-        print(f"ft-tui record: error: {where}{exc.strerror or exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        again = f"ft-tui record {args.dataset} --model {args.model} --out {args.out} --resume"
-        print(f"\ninterrupted; continue with: {again}", file=sys.stderr)
-        raise
-    except BrokenPipeError:
-        raise
-    except Exception as exc:  # a bug: still one line, never a traceback
-        print(
-            f"ft-tui record: internal error: {type(exc).__name__}: {exc} "
-            "(please report it with the command you ran)",
-            file=sys.stderr,
-        )
-        return 1
+    return run_tool("record", lambda: _run(args), bad_input=(EvalError,))
