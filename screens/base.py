@@ -47,6 +47,27 @@ def copy_text(screen: Screen[Any], text: str, what: str) -> bool:
     return True
 
 
+def toast_worker_error(node: DOMNode, event: Worker.StateChanged) -> bool:
+    """A failed worker becomes one toast (and a log record), never a traceback; True when
+    `event` was such a failure. `Worker.StateChanged` does not bubble, so a widget that runs
+    its own workers (the Models tab's `ModelsPane`) calls this from its own handler too."""
+    worker = event.worker
+    if event.state is not WorkerState.ERROR or worker.error is None:
+        return False
+    log.error("%s failed", worker.name or "task", exc_info=worker.error)
+    from tui.services.errors import describe_error as describe
+
+    message = describe(worker.error)
+    body = message.detail or message.title
+    node.app.notify(
+        f"{body}\n{message.hint}" if message.hint else body,
+        title=f"{worker.description}: {message.title}" if worker.description else message.title,
+        severity="error",
+        timeout=8,
+    )
+    return True
+
+
 class ModeScreen(Screen[None]):
     """Base class for the four mode screens: subclasses yield their body from `compose_body`."""
 
@@ -67,22 +88,8 @@ class ModeScreen(Screen[None]):
         yield from ()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if event.state is WorkerState.ERROR and worker.error is not None:
-            log.error("%s failed", worker.name or "task", exc_info=worker.error)
-            from tui.services.errors import describe_error as describe
-
-            message = describe(worker.error)
-            body = message.detail or message.title
-            self.notify(
-                f"{body}\n{message.hint}" if message.hint else body,
-                title=f"{worker.description}: {message.title}"
-                if worker.description
-                else message.title,
-                severity="error",
-                timeout=8,
-            )
-            self.on_worker_failed(worker)
+        if toast_worker_error(self, event):
+            self.on_worker_failed(event.worker)
 
     def on_worker_failed(self, worker: Worker[Any]) -> None:
         """Hook for screens that must restore state when a worker fails."""

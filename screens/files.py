@@ -5,10 +5,12 @@ Files tab: every remote file, loaded page by page in the background; filter by p
 the first lines (base64 result files decoded), download to an editable path (never overwriting
 without asking), delete with confirmation, upload a local dataset (linted first).
 Models tab: base models, fine-tuned models and checkpoints with owner, created, the job that made
-them and days left before shutdown; chat with one, copy its id, delete a fine-tuned model.
+them and days left before shutdown; chat with one, copy its id, delete a fine-tuned model. It is
+one widget, `screens.files_models.ModelsPane`, with its own state and workers; this screen
+composes it and keeps the mode's one keymap (ids `files.*`), whose Models keys call the pane.
 
-Hand-off: `FtApp.open_chat(<model id>)` switches to the chat mode
-(the Models tab lives in `screens.files_models`).
+The footer fits 80 columns: the tab keys (the tab bar shows the tabs), refresh and copy id are
+listed by `?` and the palette rather than in the footer.
 """
 
 from __future__ import annotations
@@ -17,16 +19,15 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, ProgressBar, Static, TabbedContent, TabPane
 
-from screens.base import copy_text
+from screens.base import ModeScreen, copy_text
 from screens.confirm import ConfirmScreen
-from screens.files_models import ModelsTabScreen
+from screens.files_models import ModelsPane, report_health
 from screens.files_transfers import download_with_prompt, upload_dataset
 from screens.path_prompt import PathPrompt
 from tui.core.plurals import plural
@@ -40,7 +41,6 @@ from tui.services.files import (
 from tui.services.files import explain_error as explain
 from tui.widgets.file_preview import FilePreview
 from tui.widgets.files_table import FilesTable, describe_file
-from tui.widgets.models_table import ModelsTable
 
 log = logging.getLogger("ft-tui.files")
 
@@ -49,16 +49,18 @@ FILES_ONLY = {"preview", "download", "upload", "purpose"}
 MODELS_ONLY = {"chat", "kind", "record_golden", "export"}
 
 
-def _key(key: str, action: str, description: str, name: str, tooltip: str) -> Binding:
-    return Binding(key, action, description, id=f"files.{name}", tooltip=tooltip)
+def _key(
+    key: str, action: str, description: str, name: str, tooltip: str, show: bool = True
+) -> Binding:
+    return Binding(key, action, description, id=f"files.{name}", tooltip=tooltip, show=show)
 
 
-class FilesScreen(ModelsTabScreen):
+class FilesScreen(ModeScreen):
     MODE = "files"
-    BINDINGS = [
-        _key("f", "tab('files-tab')", "Files", "tab_files", "Show the remote files"),
-        _key("m", "tab('models-tab')", "Models", "tab_models", "Show models and checkpoints"),
-        _key("r", "refresh", "Refresh", "refresh", "Reload the files or models"),
+    BINDINGS = [  # not in the footer (show=False) but in `?` and the palette: see the docstring
+        _key("f", "tab('files-tab')", "Files", "tab_files", "Show the remote files", show=False),
+        _key("m", "tab('models-tab')", "Models", "tab_models", "Show the models", show=False),
+        _key("r", "refresh", "Refresh", "refresh", "Reload the files or models", show=False),
         _key("v", "preview", "Preview", "preview", "First lines of the selected file (Enter)"),
         _key("d", "download", "Download", "download", "Save the selected file locally"),
         _key("u", "upload", "Upload", "upload", "Lint and upload a local JSONL dataset"),
@@ -67,7 +69,7 @@ class FilesScreen(ModelsTabScreen):
         _key("k", "kind", "Kind", "kind", "All models, fine-tuned only, or base only"),
         _key("g", "record_golden", "Golden set", "record_golden", "Record what a model answers"),
         _key("e", "export", "Export", "export", "Export as adapter, merged, GGUF or Ollama"),
-        _key("y", "copy_id", "Copy id", "copy_id", "Copy the selected id (OSC 52)"),
+        _key("y", "copy_id", "Copy id", "copy_id", "Copy the selected id (OSC 52)", show=False),
         _key("x", "delete", "Delete", "delete", "Delete the selected file or fine-tuned model"),
         Binding("delete", "delete", "", id="files.delete_key", show=False),
         Binding("escape", "close_preview", "Close preview", id="files.close_preview", show=False),
@@ -76,7 +78,6 @@ class FilesScreen(ModelsTabScreen):
     FilesScreen TabbedContent { height: 1fr; }
     FilesScreen TabPane { padding: 0; height: 1fr; }
     FilesScreen .files-status { height: 1; padding: 0 1; color: $text-muted; }
-    FilesScreen #model-detail { height: auto; max-height: 3; color: $text; }
     FilesScreen #files-progress { display: none; padding: 0 1; height: 1; }
     FilesScreen #files-progress.-busy { display: block; }
     """
@@ -99,13 +100,14 @@ class FilesScreen(ModelsTabScreen):
                 yield FilesTable(id="files-table")
                 yield FilePreview(id="file-preview")
             with TabPane("Models", id="models-tab"):
-                yield Static("", id="models-status", classes="files-status", markup=False)
-                yield ModelsTable(id="models-table")
-                yield Static("", id="model-detail", classes="files-status", markup=False)
+                yield ModelsPane(id="models-pane")
+
+    @property
+    def models(self) -> ModelsPane:
+        return self.query_one(ModelsPane)
 
     def on_mount(self) -> None:
         self._update_files_status()
-        self._update_models_status()
         self.query_one(FilesTable).focus()
         self.load_files()
 
@@ -116,9 +118,7 @@ class FilesScreen(ModelsTabScreen):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.refresh_bindings()
         if event.pane.id == "models-tab":
-            self.query_one(ModelsTable).focus()
-            if not self.models_loaded:
-                self.load_models()
+            self.models.shown()
         else:
             self.query_one(FilesTable).focus()
 
@@ -141,7 +141,9 @@ class FilesScreen(ModelsTabScreen):
     async def check_new_files(self) -> None:
         self.files_checked_at = time.monotonic()
         try:
-            newest = await FilesService(await self._client()).newest(self.listing.purpose)
+            newest = await FilesService(await self.ft.connection.client()).newest(
+                self.listing.purpose
+            )
         except Exception as exc:  # a background check stays quiet; `r` shows the error
             log.info("checking for new files failed: %s", exc)
             return
@@ -152,10 +154,8 @@ class FilesScreen(ModelsTabScreen):
         self.listing = FileListing(purpose=self.listing.purpose)
         self.query_one(FilesTable).clear_files()
         self.query_one(FilePreview).hide()
-        self.models_loaded = False
         self.load_files()
-        if self.active_tab == "models-tab":
-            self.load_models()
+        self.models.profile_changed(visible=self.active_tab == "models-tab")
 
     # -- status lines ---------------------------------------------------------------------------
 
@@ -183,7 +183,7 @@ class FilesScreen(ModelsTabScreen):
         self.files_error = ""
         self._update_files_status()
         try:
-            service = FilesService(await self._client())
+            service = FilesService(await self.ft.connection.client())
             listing = self.listing
             if listing.purpose is None:
                 self.purpose_counts.clear()
@@ -197,26 +197,21 @@ class FilesScreen(ModelsTabScreen):
                 self._update_files_status()
             if listing.purpose is None and listing.complete:
                 self.purposes_known = True
-            self._report(None)
+            report_health(self, None)
         except Exception as exc:
-            self._report(exc)
+            report_health(self, exc)
             self.files_error = f"listing stopped: {explain(exc, 'list files')}"
             self.notify(explain(exc, "list files"), title="Files not listed", severity="error")
         self._update_files_status()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if isinstance(event.data_table, FilesTable):
+        if isinstance(event.data_table, FilesTable):  # the Models pane handles its own table
             self._update_files_status()
-        elif isinstance(event.data_table, ModelsTable):
-            self._update_model_detail()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if isinstance(event.data_table, FilesTable):
             event.stop()
             self.action_preview()
-        elif isinstance(event.data_table, ModelsTable):
-            event.stop()
-            self.action_chat()
 
     def action_preview(self) -> None:
         file = self.query_one(FilesTable).selected_file
@@ -231,7 +226,7 @@ class FilesScreen(ModelsTabScreen):
     async def load_preview(self, file: RemoteFile) -> None:
         pane = self.query_one(FilePreview)
         try:
-            preview = await FilesService(await self._client()).preview(file)
+            preview = await FilesService(await self.ft.connection.client()).preview(file)
         except Exception as exc:
             pane.hide()
             self.refresh_bindings()
@@ -277,7 +272,7 @@ class FilesScreen(ModelsTabScreen):
 
     def action_refresh(self) -> None:
         if self.active_tab == "models-tab":
-            self.load_models()
+            self.models.load()
             return
         self.listing = FileListing(purpose=self.listing.purpose)
         self.query_one(FilesTable).clear_files()
@@ -294,14 +289,15 @@ class FilesScreen(ModelsTabScreen):
 
     @work(exclusive=True, group="files-download", exit_on_error=False, description="Download")
     async def download_file(self, file: RemoteFile) -> None:
-        await download_with_prompt(self, FilesService(await self._client()), file, self._busy)
+        service = FilesService(await self.ft.connection.client())
+        await download_with_prompt(self, service, file, self._busy)
 
     def _busy(self, total: int) -> _Progress:
         return _Progress(self.query_one("#files-progress", ProgressBar), total)
 
     def action_delete(self) -> None:
         if self.active_tab == "models-tab":
-            self.delete_selected_model()
+            self.models.delete_selected()
             return
         file = self.query_one(FilesTable).selected_file
         if file is None:
@@ -311,7 +307,7 @@ class FilesScreen(ModelsTabScreen):
 
     @work(exclusive=True, group="files-delete", exit_on_error=False, description="Delete file")
     async def delete_file(self, file: RemoteFile) -> None:
-        service = FilesService(await self._client())
+        service = FilesService(await self.ft.connection.client())
         try:
             users = await service.jobs_using(file.id)
         except Exception as exc:  # some backends list no jobs; deleting still works
@@ -347,7 +343,7 @@ class FilesScreen(ModelsTabScreen):
 
     @work(exclusive=True, group="files-upload", exit_on_error=False, description="Upload")
     async def upload_file(self) -> None:
-        start = Path(getattr(self.app, "start_path", Path.cwd()))
+        start = Path(self.ft.start_path)
         initial = str(start) if start.is_file() else os.path.join(start, "")  # "dir/" to type on
         path = await self.app.push_screen_wait(
             PathPrompt(
@@ -367,26 +363,34 @@ class FilesScreen(ModelsTabScreen):
         self._update_files_status()
         self.notify(f"Uploaded {path.name} as {uploaded.id}", title="Upload done", timeout=6)
 
-    # -- both tabs ------------------------------------------------------------------------------
+    # -- models: the pane's own actions (MODELS_ONLY: enabled on the Models tab) ----------------
+
+    def action_chat(self) -> None:
+        self.models.chat()
+
+    def action_kind(self) -> None:
+        self.models.cycle_kind()
 
     def action_record_golden(self) -> None:
-        from screens.eval_record import record_golden_for
+        self.models.record_golden()
 
-        record_golden_for(self, self.query_one(ModelsTable).selected_model)
+    def action_export(self) -> None:
+        self.models.export()
+
+    # -- both tabs ------------------------------------------------------------------------------
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
 
     def action_copy_id(self) -> None:
-        selected: Any
         if self.active_tab == "models-tab":
-            selected = self.query_one(ModelsTable).selected_model
-        else:
-            selected = self.query_one(FilesTable).selected_file
+            self.models.copy_id()
+            return
+        selected = self.query_one(FilesTable).selected_file
         if selected is None:
             self.notify("Nothing selected", severity="warning")
             return
-        copy_text(self, selected.id, "model id" if self.active_tab == "models-tab" else "file id")
+        copy_text(self, selected.id, "file id")
 
 
 class _Progress:
