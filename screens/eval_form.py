@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 
 from screens.base import ft_app
+from tui.core.save_paths import resolve_user_path, root_folder
 from tui.services.eval.types import DEFAULT_SCORERS, EvalError, EvalSpec, ModelRef
 from tui.services.eval_live import ModelOption, parse_models, profile_models, profile_names
 
@@ -149,9 +150,7 @@ class NewEvalScreen(ModalScreen[EvalSpec | None]):
         raw = self.query_one("#form-dataset", Input).value.strip()
         if not raw:
             raise EvalError("Give the dataset to evaluate on.")
-        dataset = Path(raw).expanduser()
-        if not dataset.is_absolute():
-            dataset = (self._start if self._start.is_dir() else self._start.parent) / dataset
+        dataset = resolve_user_path(raw, root_folder(self._start))
         if not dataset.is_file():
             raise EvalError(f"{dataset} is not a file.")
         picked = list(self.query_one("#form-models", SelectionList).selected)

@@ -18,6 +18,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Static
 
+from screens.base import ft_app
+from tui.core.save_paths import resolve_user_path, root_folder
 from tui.services.eval.record import journal_path_for
 from tui.services.eval.types import EvalError, ModelRef, RecordResult
 from tui.services.model_inventory import ModelEntry
@@ -40,9 +42,10 @@ class RecordGoldenScreen(ModalScreen[RecordResult | None]):
         Binding("escape", "cancel", "Cancel / stop", id="record_golden.cancel"),
     ]
 
-    def __init__(self, model: ModelRef, dataset: Path | None, shutdown: str) -> None:
+    def __init__(self, model: ModelRef, dataset: Path | None, shutdown: str, *, root: Path) -> None:
         super().__init__()
         self._model = model
+        self._root = root  # typed relative paths are relative to it (`tui.core.save_paths`)
         self._dataset = dataset
         self._shutdown = shutdown
         self._recording = False
@@ -81,15 +84,15 @@ class RecordGoldenScreen(ModalScreen[RecordResult | None]):
     @on(Input.Changed, "#record-out")
     def _check_journal(self) -> None:
         text = self.query_one("#record-out", Input).value.strip()
-        partial = bool(text) and journal_path_for(Path(text).expanduser()).exists()
+        partial = bool(text) and journal_path_for(resolve_user_path(text, self._root)).exists()
         self.query_one("#record-resume", Checkbox).value = partial
 
     @on(Button.Pressed, "#record-start")
     def action_record(self) -> None:
         if self._recording:
             return
-        dataset = Path(self.query_one("#record-dataset", Input).value.strip()).expanduser()
-        out = Path(self.query_one("#record-out", Input).value.strip()).expanduser()
+        dataset = resolve_user_path(self.query_one("#record-dataset", Input).value, self._root)
+        out = resolve_user_path(self.query_one("#record-out", Input).value, self._root)
         status = self.query_one("#record-status", Static)
         if not dataset.is_file():
             status.update(f"{dataset} is not a file.")
@@ -146,7 +149,7 @@ def record_golden_for(screen: Screen[Any], entry: ModelEntry | None) -> None:
     model with a shutdown date; the dataset offered first is the one the app was opened on."""
     from tui.services.eval_live import default_profile_name
 
-    app: Any = screen.app
+    app = ft_app(screen)
     if entry is None:
         app.notify("No model selected", severity="warning")
         return
@@ -174,4 +177,5 @@ def record_golden_for(screen: Screen[Any], entry: ModelEntry | None) -> None:
                 timeout=10,
             )
 
-    app.push_screen(RecordGoldenScreen(ref, dataset, shutdown.isoformat()), done)
+    dialog = RecordGoldenScreen(ref, dataset, shutdown.isoformat(), root=root_folder(start))
+    app.push_screen(dialog, done)

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import Input, SelectionList
 
 from screens.eval_form import NewEvalScreen
@@ -31,8 +32,12 @@ def _selected(form: NewEvalScreen) -> list[str]:
 async def test_E_on_a_dataset_opens_the_form_on_that_file(
     tmp_path: Path,
     fake_openai: FakeOpenAI,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     data = held_out(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # a typed relative path is read beside the opened file
     app = FtApp(data, connection=connection_for())
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: getattr(app.screen, "path", None) == data)
@@ -41,6 +46,10 @@ async def test_E_on_a_dataset_opens_the_form_on_that_file(
         assert app.current_mode == "eval"
         form = app.screen
         assert form.query_one("#form-dataset", Input).value == str(data.resolve())
+        assert isinstance(form, NewEvalScreen)
+        form.query_one("#form-dataset", Input).value = data.name
+        form.query_one("#form-extra", Input).value = BASE
+        assert form.spec().dataset == data
 
 
 def _jsonl(rows: list[dict[str, Any]]) -> bytes:
@@ -82,12 +91,18 @@ async def test_e_on_a_finished_job_compares_the_fine_tune_with_its_base(
         assert set(lines) <= {json.dumps(r) for r in sentiment_rows(20)}
 
 
+@pytest.mark.parametrize("typed", ["absolute", "relative"])
 async def test_g_records_a_golden_set_of_a_model_with_a_shutdown_date(
     tmp_path: Path,
     fake_openai: FakeOpenAI,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    typed: str,
 ) -> None:
     fake_openai.chat.responder = oracle
     data = held_out(tmp_path, 12)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # relative paths are read in the folder ft-tui was opened on
     app = FtApp(tmp_path, connection=connection_for())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("4")
@@ -101,9 +116,12 @@ async def test_g_records_a_golden_set_of_a_model_with_a_shutdown_date(
         await pilot.press("g")
         await wait_until(pilot, lambda: isinstance(app.screen, RecordGoldenScreen))
         dialog = app.screen
-        dialog.query_one("#record-dataset", Input).value = str(data)
+        dialog.query_one("#record-dataset", Input).value = (
+            str(data) if typed == "absolute" else data.name
+        )
         out = tmp_path / f"held.golden-{BASE}.jsonl"  # offered beside the dataset
-        await wait_until(pilot, lambda: dialog.query_one("#record-out", Input).value == str(out))
+        offered = str(out) if typed == "absolute" else out.name
+        await wait_until(pilot, lambda: dialog.query_one("#record-out", Input).value == offered)
         await pilot.press("f5")
         await wait_until(pilot, lambda: app.screen is screen, timeout=30)
     golden = [json.loads(line) for line in out.read_text().splitlines()]
