@@ -34,16 +34,23 @@ def ft_app(node: DOMNode) -> FtApp:
     return cast("FtApp", node.app)
 
 
-def copy_text(screen: Screen[Any], text: str, what: str) -> bool:
+def copy_text(screen: Screen[Any], text: str, what: str, *, echo: bool = True) -> bool:
     """OSC 52 copy that never crashes (terminals may refuse it), with a toast saying what
-    happened; False when the terminal refused, and the toast then shows the text itself."""
+    happened; False when the terminal refused, and the toast then shows the text itself.
+    `echo=False` is for long text (a chat reply): the toasts name only `what`."""
     try:
         screen.app.copy_to_clipboard(text)
     except Exception as exc:
         log.warning("copy failed: %s", exc)
-        screen.notify(f"Could not copy the {what} ({exc}); it is: {text}", severity="warning")
+        if echo:
+            screen.notify(f"Could not copy the {what} ({exc}); it is: {text}", severity="warning")
+        else:
+            screen.notify("The terminal refused the clipboard.", severity="warning")
         return False
-    screen.notify(f"Copied {what}: {text}", timeout=4)
+    if echo:
+        screen.notify(f"Copied {what}: {text}", timeout=4)
+    else:
+        screen.notify(f"{what.capitalize()} copied to the clipboard.", timeout=4)
     return True
 
 

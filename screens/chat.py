@@ -23,7 +23,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Input, Label
 
-from screens.base import ModeScreen
+from screens.base import ModeScreen, copy_text
 from screens.model_picker import ModelPickerScreen, PickerItem, PickerScreen
 from tui import config
 from tui.core.models_catalog import DEFAULT_MODEL
@@ -475,12 +475,12 @@ class ChatScreen(ModeScreen):
         if count == 0:
             self.notify("No kept conversations to export yet.", timeout=4)
             return
-        self._copy(str(path))
         self.notify(
-            f"{count} conversation{'s' if count != 1 else ''} written to {path} (path copied)",
+            f"{count} conversation{'s' if count != 1 else ''} written to {path}",
             title="Exported as chat-format JSONL",
             timeout=10,
         )
+        copy_text(self, str(path), "export path", echo=False)
 
     # -- compare, copy, save -----------------------------------------------------------------
 
@@ -508,23 +508,13 @@ class ChatScreen(ModeScreen):
             self.add_class("comparing")
         self.prompt.focus()
 
-    def _copy(self, text: str) -> bool:
-        try:
-            self.app.copy_to_clipboard(text)
-        except Exception as exc:  # OSC 52 can fail on odd terminals; never crash for it
-            log.warning("copy failed: %s", exc)
-            return False
-        return True
-
     def action_copy_reply(self) -> None:
         view = self._active or self.left
         reply = view.last_reply or self.left.last_reply
         if not reply:
             self.notify("No reply to copy yet.", timeout=3)
-        elif self._copy(reply):
-            self.notify("Reply copied to the clipboard.", timeout=3)
         else:
-            self.notify("The terminal refused the clipboard.", severity="warning")
+            copy_text(self, reply, "reply", echo=False)
 
     def action_save_example(self) -> None:
         view = self._active if self._active in self.views() else self.left

@@ -145,6 +145,12 @@ async def test_conversations_are_kept_reopened_and_exported(
         exports = tmp_path / "fake-data" / "exports"
         await wait_until(pilot, lambda: exports.is_dir() and any(exports.iterdir()))
         [export] = list(exports.iterdir())
+
+        def toasts() -> list[str]:
+            return [n.message for n in app._notifications]
+
+        await wait_until(pilot, lambda: "Export path copied to the clipboard." in toasts())
+        assert f"1 conversation written to {export}" in toasts()
         [line] = export.read_text(encoding="utf-8").splitlines()
         assert [m["content"] for m in json.loads(line)["messages"]] == [
             "remember this",
@@ -169,6 +175,7 @@ async def test_copy_reply_never_crashes(
         monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
         await pilot.press("f9")
         assert copied == ["copy me"]
+        assert any(n.message == "Reply copied to the clipboard." for n in app._notifications)
 
         def broken(_text: str) -> None:
             raise OSError("no terminal")
