@@ -128,7 +128,7 @@ def _training_driver(args: argparse.Namespace) -> TrainingDriver | None:
     if config is not None:
         config = config.expanduser().resolve()
         try:
-            check_accelerate_config(config)
+            check_accelerate_config(config, processes)
         except AccelerateConfigError as exc:
             raise ValueError(str(exc)) from None
     return LaunchTrainingDriver(processes, config)

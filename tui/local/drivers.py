@@ -26,6 +26,7 @@ from tui.local.child_process import prepare_trainer_child
 from tui.local.inference.types import ChatJob, Item
 from tui.local.progress import JobProgress, ProgressSink
 from tui.local.store import Store
+from tui.local.training.failures import killed_message
 from tui.local.training.interface import StopKind, TrainingOutcome, TrainingRequest
 
 
@@ -97,7 +98,7 @@ def _child_main(
     pause: Any,
     reply: multiprocessing.connection.Connection,
 ) -> None:
-    from tui.local.training.interface import TrainingError
+    from tui.local.training.failures import training_failure
     from tui.local.training.run import run_training
 
     # SIGINT/SIGTERM to the whole process group (Ctrl-C, systemd, docker stop) leave the child
@@ -107,22 +108,15 @@ def _child_main(
         sink = _ChildSink(db_path, request, cancel, pause)
         outcome = run_training(request, sink)
         reply.send(RunResult(outcome=outcome))
-    except TrainingError as exc:
-        reply.send(RunResult(error_code=exc.code, error_message=exc.message))
     except BaseException as exc:  # the parent turns this into a failed job, never a crash
-        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         log = request.work_dir / "trainer-error.log"
         try:
             log.parent.mkdir(parents=True, exist_ok=True)
             log.write_text(traceback.format_exc(), encoding="utf-8")
         except OSError:
             pass
-        reply.send(
-            RunResult(
-                error_code="server_error",
-                error_message=f"The trainer failed unexpectedly: {detail} (details in {log})",
-            )
-        )
+        failure = training_failure(exc, str(log))
+        reply.send(RunResult(error_code=failure.code, error_message=failure.message))
     finally:
         reply.close()
 
@@ -159,10 +153,8 @@ class _SpawnedRun:
             pass
         if not self._process.is_alive():
             self._process.join(0.1)
-            code = self._process.exitcode
             self._result = RunResult(
-                error_code="server_error",
-                error_message=f"The trainer process exited unexpectedly (exit code {code}).",
+                error_code="server_error", error_message=killed_message(self._process.exitcode)
             )
 
     def result(self) -> RunResult | None:

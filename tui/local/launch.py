@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from tui.local.child_process import SERVER_PID_ENV
 from tui.local.drivers import RunResult, TrainingRun
@@ -38,8 +39,9 @@ class AccelerateConfigError(Exception):
     """The accelerate config file cannot be used."""
 
 
-def check_accelerate_config(path: Path) -> None:
-    """Refuse a config file accelerate cannot read (called when the server starts)."""
+def check_accelerate_config(path: Path, processes: int | None = None) -> None:
+    """Refuse a config file accelerate cannot read or launch from (called when the server
+    starts); `processes` is `--train-processes`, which replaces the file's `num_processes`."""
     if not path.is_file():
         raise AccelerateConfigError(f"accelerate config {path} does not exist")
     try:
@@ -47,10 +49,61 @@ def check_accelerate_config(path: Path) -> None:
     except ImportError as exc:  # pragma: no cover - accelerate comes with the local extra
         raise AccelerateConfigError(f"accelerate is not installed: {exc}") from exc
     try:
+        raw = _read_mapping(path)
         load_config_from_file(str(path))
+        _check_machines(raw, processes)
     except Exception as exc:  # yaml/json/type errors: the message is what matters
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise AccelerateConfigError(f"accelerate config {path} is not valid: {detail}") from exc
+
+
+def _read_mapping(path: Path) -> dict[str, Any]:
+    import json
+
+    import yaml
+
+    text = path.read_text(encoding="utf-8")
+    data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise ValueError(
+            "it must be a mapping of accelerate settings (what `accelerate config` writes)"
+        )
+    return data
+
+
+def _whole(raw: dict[str, Any], key: str, default: int, minimum: int) -> int:
+    value = raw.get(key, default)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{key} must be a whole number >= {minimum}, got {value!r}")
+    return value
+
+
+def _check_machines(raw: dict[str, Any], processes: int | None) -> None:
+    """What accelerate itself lets through and then launches wrongly or not at all."""
+    total = _whole(raw, "num_processes", 1, 1)
+    machines = _whole(raw, "num_machines", 1, 1)
+    rank = _whole(raw, "machine_rank", 0, 0)
+    if machines == 1:
+        return
+    if rank >= machines:
+        raise ValueError(f"machine_rank ({rank}) must be below num_machines ({machines})")
+    if processes is not None and processes % machines:
+        raise ValueError(
+            f"--train-processes {processes} is not a multiple of num_machines ({machines}); "
+            "it counts the processes of all machines together"
+        )
+    if processes is None and total % machines:
+        raise ValueError(
+            f"num_processes ({total}) must be a multiple of num_machines ({machines}): "
+            "it counts the processes of all machines together"
+        )
+    if not raw.get("main_process_ip"):
+        raise ValueError(
+            "several machines need main_process_ip, the address of machine 0 "
+            "that the others can reach"
+        )
 
 
 def _free_port() -> int:

@@ -113,6 +113,7 @@ class _OtherRankSink:
 
 def main(argv: list[str]) -> int:
     from tui.local.child_process import prepare_trainer_child
+    from tui.local.training.failures import training_failure
     from tui.local.training.run import run_training
 
     prepare_trainer_child()  # the server's pid comes from the launcher's environment
@@ -127,16 +128,11 @@ def main(argv: list[str]) -> int:
     result: dict[str, Any]
     try:
         result = {"outcome": outcome_to_json(run_training(request, sink))}
-    except TrainingError as exc:
-        result = {"error_code": exc.code, "error_message": exc.message}
     except BaseException as exc:  # the server turns this into a failed job
-        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        traceback.print_exc()
-        result = {
-            "error_code": "server_error",
-            "error_message": f"The trainer failed unexpectedly: {detail} "
-            f"(details in {run_dir / 'launcher.log'})",
-        }
+        if not isinstance(exc, TrainingError):
+            traceback.print_exc()  # into launcher.log
+        failure = training_failure(exc, str(run_dir / "launcher.log"))
+        result = {"error_code": failure.code, "error_message": failure.message}
     if rank_zero:
         staging = run_dir / (RESULT_FILE + ".partial")
         staging.write_text(json.dumps(result), encoding="utf-8")

@@ -1,0 +1,120 @@
+"""Bad input the engine meets only when it runs, through the real SDK and a real `ft-tui serve`:
+a job that does not fit in memory, and accelerate configs that cannot work."""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.local.conftest import API_KEY, ROOT, TINY, LocalServer, dataset, wait_for_status
+
+# A trainer of the tiny model peaks at ~2.5 GiB of address space (torch, TRL and their threads);
+# the oversized job below asks for one 16 GiB block. 6 GiB sits well between the two.
+ADDRESS_SPACE_LIMIT = 6 * 2**30
+
+
+def _limit_address_space() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_LIMIT, ADDRESS_SPACE_LIMIT))
+
+
+def _long_examples(n: int) -> bytes:
+    answer = "the cat sat on a mat and the dog ran in a park " * 40  # past the 512-token context
+    lines = [
+        {
+            "messages": [
+                {"role": "user", "content": f"story {i}"},
+                {"role": "assistant", "content": answer},
+            ]
+        }
+        for i in range(n)
+    ]
+    return ("\n".join(json.dumps(line) for line in lines) + "\n").encode()
+
+
+def test_a_job_that_does_not_fit_in_memory_fails_with_out_of_memory(
+    tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The whole batch in one forward pass: 256 rows of 512 tokens.
+    monkeypatch.setenv("FT_TUI_TRAIN_TOKEN_BUDGET", str(256 * 512))
+    server = LocalServer(tmp_path / "server-data", tiny_model_dir, [])
+    server.preexec = _limit_address_space  # like `ulimit -v`; the trainer inherits it
+    server.start()
+    try:
+        client = server.client()
+        big = client.files.create(file=("big.jsonl", _long_examples(256)), purpose="fine-tune")
+        job = client.fine_tuning.jobs.create(
+            model=TINY,
+            training_file=big.id,
+            method={
+                "type": "supervised",
+                "supervised": {"hyperparameters": {"n_epochs": 1, "batch_size": 256}},
+            },
+        )
+        done = wait_for_status(client, job.id, {"succeeded", "failed", "cancelled"}, timeout=300)
+        assert done.status == "failed"
+        assert done.error.code == "out_of_memory", done.error
+        assert "16.0 GiB" in done.error.message
+        assert "lower batch_size or max_seq_length" in done.error.message
+        last = client.fine_tuning.jobs.list_events(job.id, limit=1).data[0]
+        assert last.level == "error" and last.message == done.error.message
+        # The same server, under the same limit, trains a job of a sensible size.
+        small = client.files.create(file=("small.jsonl", dataset(10)), purpose="fine-tune")
+        ok = client.fine_tuning.jobs.create(
+            model=TINY, training_file=small.id, hyperparameters={"n_epochs": 1}
+        )
+        finished = wait_for_status(client, ok.id, {"succeeded", "failed", "cancelled"}, 300)
+        assert finished.status == "succeeded", finished.error
+    finally:
+        server.stop()
+    assert "Traceback" not in server.stderr()
+    assert "alloc_cpu" not in done.error.message  # torch's wording stays out of the job
+
+
+def _serve_with_config(tmp_path: Path, text: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    config = tmp_path / "accelerate.yaml"
+    config.write_text(text)
+    return subprocess.run(
+        [sys.executable, "-m", "tui", "serve", "--port", "0", "--api-key", API_KEY]
+        + ["--data-dir", str(tmp_path / "data"), "--accelerate-config", str(config), *extra],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+CPU_NODE = (
+    "compute_environment: LOCAL_MACHINE\ndistributed_type: MULTI_GPU\nmixed_precision: 'no'\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "extra", "says"),
+    [
+        ("distributed_type: BANANA\n", (), "'BANANA' is not a valid DistributedType"),
+        ("- MULTI_GPU\n- 2\n", (), "must be a mapping of accelerate settings"),
+        (CPU_NODE + "num_processes: two\n", (), "num_processes must be a whole number"),
+        (CPU_NODE + "num_machines: 2\nnum_processes: 3\n", (), "multiple of num_machines"),
+        (CPU_NODE + "num_machines: 2\nmachine_rank: 2\nnum_processes: 2\n", (), "machine_rank"),
+        (
+            CPU_NODE + "num_machines: 2\nnum_processes: 2\nmain_process_ip: 127.0.0.1\n",
+            ("--train-processes", "3"),
+            "--train-processes 3 is not a multiple of num_machines (2)",
+        ),
+        (CPU_NODE + "num_machines: 2\nnum_processes: 2\n", (), "main_process_ip"),
+    ],
+)
+def test_an_unusable_accelerate_config_stops_serve_with_one_line(
+    tmp_path: Path, text: str, extra: tuple[str, ...], says: str
+) -> None:
+    result = _serve_with_config(tmp_path, text, *extra)
+    assert result.returncode == 2, result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("ft-tui serve: accelerate config ") and says in lines[0]
+    assert "Traceback" not in result.stderr
