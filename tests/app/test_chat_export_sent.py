@@ -8,14 +8,11 @@ from pathlib import Path
 
 from textual.widgets import Input
 
-from screens.chat import ChatScreen
+from tests.app.chat_helpers import SIZE, is_idle, make_app, open_chat, send
 from tests.app.helpers import wait_until
 from tests.fake_openai.fixture import fake_openai
 from tests.fake_openai.server import FakeOpenAI
-from tui.app import FtApp
-from tui.services.connection import connection_for
 from tui.services.conversations import ConversationStore
-from tui.widgets.prompt_input import PromptInput
 
 __all__ = ["fake_openai"]
 
@@ -23,26 +20,17 @@ __all__ = ["fake_openai"]
 async def test_export_keeps_a_late_system_prompt_where_it_was_sent(
     fake_openai: FakeOpenAI, tmp_path: Path
 ) -> None:
-    app = FtApp(tmp_path, connection=connection_for())
-    async with app.run_test(size=(100, 32)) as pilot:
-        await pilot.press("3")
-        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
-        chat = app.screen
-        assert isinstance(chat, ChatScreen)
-        await wait_until(pilot, lambda: bool(chat.left.model))
-        prompt = chat.query_one("#prompt", PromptInput)
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        chat = await open_chat(pilot, app)
 
-        async def send(text: str, turns: int) -> None:
-            await wait_until(pilot, lambda: not prompt.border_title)
-            prompt.focus()
-            prompt.insert(text)
-            await pilot.press("enter")
-            await wait_until(pilot, lambda: len(chat.left.history) >= 2 * turns)
-            await wait_until(pilot, lambda: not prompt.border_title)
+        async def turn(text: str, turns: int) -> None:
+            await send(pilot, app, text)
+            await wait_until(pilot, lambda: len(chat.left.history) >= 2 * turns and is_idle(app))
 
-        await send("first question", 1)
+        await turn("first question", 1)
         chat.query_one("#system-prompt", Input).value = "Answer in metres."
-        await send("second question", 2)
+        await turn("second question", 2)
         store = ConversationStore()
         await wait_until(pilot, lambda: bool(store.recent()) and store.recent()[0].turns == 2)
         await pilot.press("f8")

@@ -11,8 +11,8 @@ from textual.widgets import Checkbox, Input, OptionList, Static, TextArea
 
 from screens.model_picker import PickerScreen
 from screens.save_example import SaveExampleScreen
+from tests.app.chat_helpers import SIZE, is_idle, make_app, messages_of, open_chat, send
 from tests.app.helpers import text_of, wait_until
-from tests.app.test_chat_screen import SIZE, _app, _idle, _messages, _open_chat, _send
 from tests.fake_openai.fixture import fake_openai  # noqa: F401
 from tests.fake_openai.server import FakeOpenAI
 
@@ -24,12 +24,12 @@ async def test_a_turn_is_saved_after_editing_and_linting(
     dataset = tmp_path / "train.jsonl"
     dataset.write_text('{"messages": [{"role": "user", "content": "x"}]}\n', encoding="utf-8")
     fake_openai.chat.reply = "Paris, I think."
-    app = _app(dataset)
+    app = make_app(dataset)
     async with app.run_test(size=SIZE) as pilot:
-        chat = await _open_chat(pilot, app)
+        chat = await open_chat(pilot, app)
         chat.query_one("#system-prompt", Input).value = "You answer geography questions."
-        await _send(pilot, app, "Capital of France?")
-        await wait_until(pilot, lambda: len(chat.left.history) == 2 and _idle(app))
+        await send(pilot, app, "Capital of France?")
+        await wait_until(pilot, lambda: len(chat.left.history) == 2 and is_idle(app))
         await pilot.press("f5")
         await wait_until(pilot, lambda: isinstance(app.screen, SaveExampleScreen))
         modal = app.screen
@@ -72,13 +72,13 @@ async def test_saving_the_whole_conversation_into_a_new_file(
     tmp_path: Path,
     fake_openai: FakeOpenAI,  # noqa: F811
 ) -> None:
-    app = _app(tmp_path)
+    app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        chat = await _open_chat(pilot, app)
+        chat = await open_chat(pilot, app)
         for turn in ("one", "two"):
             fake_openai.chat.reply = f"answer {turn}"
-            await _send(pilot, app, turn)
-            await wait_until(pilot, lambda: _idle(app))
+            await send(pilot, app, turn)
+            await wait_until(pilot, lambda: is_idle(app))
         await pilot.press("f5")
         await wait_until(pilot, lambda: isinstance(app.screen, SaveExampleScreen))
         modal = app.screen
@@ -104,9 +104,9 @@ async def test_nothing_to_save_before_a_reply(
     tmp_path: Path,
     fake_openai: FakeOpenAI,  # noqa: F811
 ) -> None:
-    app = _app(tmp_path)
+    app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        chat = await _open_chat(pilot, app)
+        chat = await open_chat(pilot, app)
         await pilot.press("f5")
         await pilot.pause()
         assert app.screen is chat
@@ -118,13 +118,13 @@ async def test_conversations_are_kept_reopened_and_exported(
     fake_openai: FakeOpenAI,  # noqa: F811
 ) -> None:
     fake_openai.chat.reply = "kept answer"
-    app = _app(tmp_path)
+    app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        chat = await _open_chat(pilot, app)
-        await _send(pilot, app, "remember this")
-        await wait_until(pilot, lambda: len(chat.left.history) == 2 and _idle(app))
+        chat = await open_chat(pilot, app)
+        await send(pilot, app, "remember this")
+        await wait_until(pilot, lambda: len(chat.left.history) == 2 and is_idle(app))
         await pilot.press("ctrl+l")
-        await wait_until(pilot, lambda: not _messages(app))
+        await wait_until(pilot, lambda: not messages_of(app))
         assert chat.left.history == []
 
         await pilot.press("ctrl+r")
@@ -133,13 +133,13 @@ async def test_conversations_are_kept_reopened_and_exported(
         await wait_until(pilot, lambda: options.option_count == 1)
         assert "remember this" in str(options.get_option_at_index(0).prompt)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.screen is chat and len(_messages(app)) == 2)
-        assert [m.text for m in _messages(app)] == ["remember this", "kept answer"]
+        await wait_until(pilot, lambda: app.screen is chat and len(messages_of(app)) == 2)
+        assert [m.text for m in messages_of(app)] == ["remember this", "kept answer"]
 
         # continuing the reopened conversation appends to it
         fake_openai.chat.reply = "more"
-        await _send(pilot, app, "and this")
-        await wait_until(pilot, lambda: len(chat.left.history) == 4 and _idle(app))
+        await send(pilot, app, "and this")
+        await wait_until(pilot, lambda: len(chat.left.history) == 4 and is_idle(app))
 
         await pilot.press("f8")
         exports = tmp_path / "fake-data" / "exports"
@@ -166,11 +166,11 @@ async def test_copy_reply_never_crashes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     fake_openai.chat.reply = "copy me"
-    app = _app(tmp_path)
+    app = make_app(tmp_path)
     copied: list[str] = []
     async with app.run_test(size=SIZE) as pilot:
-        chat = await _open_chat(pilot, app)
-        await _send(pilot, app, "hi")
+        chat = await open_chat(pilot, app)
+        await send(pilot, app, "hi")
         await wait_until(pilot, lambda: len(chat.left.history) == 2)
         monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
         await pilot.press("f9")
@@ -184,5 +184,5 @@ async def test_copy_reply_never_crashes(
         await pilot.press("f9")
         await pilot.pause()
         assert any("refused the clipboard" in n.message for n in app._notifications)
-        await _send(pilot, app, "still there?")  # the chat goes on after the refusal
+        await send(pilot, app, "still there?")  # the chat goes on after the refusal
         await wait_until(pilot, lambda: len(chat.left.history) == 4)

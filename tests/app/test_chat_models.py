@@ -8,8 +8,8 @@ import pytest
 from textual.widgets import Input, OptionList
 
 from screens.model_picker import ModelPickerScreen
+from tests.app.chat_helpers import SIZE, is_idle, make_app, messages_of, open_chat, send
 from tests.app.helpers import wait_until
-from tests.app.test_chat_screen import SIZE, _app, _idle, _messages, _open_chat, _send
 from tests.fake_openai.fixture import fake_openai  # noqa: F401
 from tests.fake_openai.server import FakeOpenAI
 from tui.services.conversations import ConversationStore
@@ -29,9 +29,9 @@ async def test_picker_groups_fine_tuned_checkpoints_and_base_models(
     fake_openai.run_to_end(job)
     newer_model = str(fake_openai.job(job).data["fine_tuned_model"])
     checkpoints = [str(c["fine_tuned_model_checkpoint"]) for c in fake_openai.job(job).checkpoints]
-    app = _app(tmp_path)
+    app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        chat = await _open_chat(pilot, app)
+        chat = await open_chat(pilot, app)
         assert chat.left.model == newer_model
         await pilot.press("f2")
         await wait_until(pilot, lambda: isinstance(app.screen, ModelPickerScreen))
@@ -58,9 +58,9 @@ async def test_a_typed_model_id_can_be_used_and_escape_keeps_the_model(
     tmp_path: Path,
     fake_openai: FakeOpenAI,  # noqa: F811
 ) -> None:
-    app = _app(tmp_path)
+    app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        chat = await _open_chat(pilot, app)
+        chat = await open_chat(pilot, app)
         before = chat.left.model
         await pilot.press("f2")
         await wait_until(pilot, lambda: isinstance(app.screen, ModelPickerScreen))
@@ -81,11 +81,11 @@ async def test_compare_streams_the_same_prompt_to_two_models_at_once(
     fake_openai: FakeOpenAI,  # noqa: F811
 ) -> None:
     fake_openai.chat.reply = "first turn"
-    app = _app(tmp_path)
+    app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        chat = await _open_chat(pilot, app)
-        await _send(pilot, app, "warm up")
-        await wait_until(pilot, lambda: _idle(app))
+        chat = await open_chat(pilot, app)
+        await send(pilot, app, "warm up")
+        await wait_until(pilot, lambda: is_idle(app))
         await pilot.press("f4")
         await wait_until(pilot, lambda: isinstance(app.screen, ModelPickerScreen))
         app.screen.query_one(Input).value = "gpt-4.1-nano"
@@ -106,7 +106,7 @@ async def test_compare_streams_the_same_prompt_to_two_models_at_once(
             await original(message, fragment)
 
         monkeypatch.setattr(MessageView, "append", spy)
-        await _send(pilot, app, "compare this")
+        await send(pilot, app, "compare this")
         await wait_until(
             pilot, lambda: len(chat.right.history) == 4 and len(chat.left.history) == 4
         )
@@ -116,9 +116,9 @@ async def test_compare_streams_the_same_prompt_to_two_models_at_once(
         last_left = len(arrivals) - 1 - arrivals[::-1].index("left-view")
         assert first_right < last_left
         assert chat.left.history[-1].content == chat.right.history[-1].content
-        assert "tok" in _messages(app, "#right-view")[-1].footer_text
+        assert "tok" in messages_of(app, "#right-view")[-1].footer_text
         # each side is kept as its own conversation, the shared first turn included
-        await wait_until(pilot, lambda: _idle(app))
+        await wait_until(pilot, lambda: is_idle(app))
         assert chat.right.conversation_id is not None
         kept = ConversationStore().load(chat.right.conversation_id)
         assert [m.content for m in kept.messages] == [m.content for m in chat.right.history]

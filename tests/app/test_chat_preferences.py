@@ -11,8 +11,8 @@ from textual.widgets import Input, RadioSet
 
 from screens.model_picker import ModelPickerScreen
 from screens.save_preference import SavePreferenceScreen
+from tests.app.chat_helpers import SIZE, is_idle, make_app, open_chat, send
 from tests.app.helpers import text_of, wait_until
-from tests.app.test_chat_screen import SIZE, _app, _idle, _open_chat, _send
 from tests.fake_openai.fixture import fake_openai  # noqa: F401
 from tests.fake_openai.server import FakeOpenAI
 from tui.core.lint import lint_path
@@ -24,16 +24,16 @@ def _answer(model: str, messages: list[Any]) -> str:
 
 async def _compare_two(pilot: Any, app: Any, fake: FakeOpenAI) -> Any:
     fake.chat.responder = _answer
-    chat = await _open_chat(pilot, app)
+    chat = await open_chat(pilot, app)
     await pilot.press("f4")
     await wait_until(pilot, lambda: isinstance(app.screen, ModelPickerScreen))
     app.screen.query_one(Input).value = "gpt-4.1-nano"
     await pilot.pause()
     await pilot.press("enter")
     await wait_until(pilot, lambda: chat.comparing)
-    await _send(pilot, app, "What is the capital of France?")
+    await send(pilot, app, "What is the capital of France?")
     await wait_until(pilot, lambda: len(chat.left.history) == 2 and len(chat.right.history) == 2)
-    await wait_until(pilot, lambda: _idle(app))
+    await wait_until(pilot, lambda: is_idle(app))
     return chat
 
 
@@ -41,7 +41,7 @@ async def test_f6_saves_the_better_answer_as_a_linted_dpo_line(
     tmp_path: Path,
     fake_openai: FakeOpenAI,  # noqa: F811
 ) -> None:
-    app = _app(tmp_path)
+    app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         chat = await _compare_two(pilot, app, fake_openai)
         await pilot.press("f6")
@@ -87,9 +87,9 @@ async def test_a_pair_is_refused_in_a_chat_dataset_and_without_compare(
     turns = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
     original = json.dumps({"messages": turns}) + "\n"
     chat_file.write_text(original)
-    app = _app(tmp_path)
+    app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        chat = await _open_chat(pilot, app)
+        chat = await open_chat(pilot, app)
         await pilot.press("f6")  # not comparing: a hint, no dialog
         await pilot.pause()
         assert app.screen is chat

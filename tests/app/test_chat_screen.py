@@ -5,103 +5,61 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.pilot import Pilot
 from textual.widgets import Input
 
-from screens.chat import ChatScreen
+from tests.app.chat_helpers import (
+    SIZE,
+    finished_job_model,
+    is_idle,
+    make_app,
+    messages_of,
+    open_chat,
+    prompt_of,
+    send,
+)
 from tests.app.helpers import wait_until
 from tests.fake_openai.fixture import fake_openai  # noqa: F401
 from tests.fake_openai.server import FakeOpenAI
-from tui.app import FtApp
 from tui.handoffs import ChatHandoff
-from tui.services.connection import connection_for
-from tui.widgets.chat_message import MessageView
-from tui.widgets.chat_view import ChatView
-from tui.widgets.prompt_input import PromptInput
-
-SIZE = (100, 32)
-
-
-def _app(tmp_path: Path) -> FtApp:
-    return FtApp(tmp_path, connection=connection_for())
-
-
-def _chat(app: FtApp) -> ChatScreen:
-    screen = app.screen
-    assert isinstance(screen, ChatScreen)
-    return screen
-
-
-def _messages(app: FtApp, view: str = "#left-view") -> list[MessageView]:
-    return _chat(app).query_one(view, ChatView).messages
-
-
-def _prompt(app: FtApp) -> PromptInput:
-    return _chat(app).query_one("#prompt", PromptInput)
-
-
-async def _open_chat(pilot: Pilot[None], app: FtApp) -> ChatScreen:
-    await pilot.press("3")
-    await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
-    chat = _chat(app)
-    await wait_until(pilot, lambda: bool(chat.left.model))
-    return chat
-
-
-def _idle(app: FtApp) -> bool:
-    """No reply under way: the prompt's title no longer says "replying…"."""
-    return not _prompt(app).border_title
-
-
-async def _send(pilot: Pilot[None], app: FtApp, text: str) -> None:
-    await wait_until(pilot, lambda: _idle(app))
-    prompt = _prompt(app)
-    prompt.focus()
-    prompt.insert(text)
-    await pilot.press("enter")
-
-
-def _finished_job_model(fake: FakeOpenAI) -> str:
-    job_id = fake.add_job()
-    fake.run_to_end(job_id)
-    return str(fake.job(job_id).data["fine_tuned_model"])
 
 
 async def test_opens_on_the_newest_fine_tuned_model_and_streams_a_reply(
     tmp_path: Path,
     fake_openai: FakeOpenAI,  # noqa: F811
 ) -> None:
-    tuned = _finished_job_model(fake_openai)
+    tuned = finished_job_model(fake_openai)
     fake_openai.chat.reply = "**Paris** is the capital."
-    app = _app(tmp_path)
+    app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        chat = await _open_chat(pilot, app)
+        chat = await open_chat(pilot, app)
         assert chat.left.model == tuned
-        assert app.focused is _prompt(app)
-        await _send(pilot, app, "Capital of France?")
+        assert app.focused is prompt_of(app)
+        await send(pilot, app, "Capital of France?")
         await wait_until(
             pilot,
-            lambda: len(_messages(app)) == 2 and _messages(app)[1].state == "done" and _idle(app),
+            lambda: (
+                len(messages_of(app)) == 2 and messages_of(app)[1].state == "done" and is_idle(app)
+            ),
         )
-        user, answer = _messages(app)
+        user, answer = messages_of(app)
         assert user.text == "Capital of France?"
         assert answer.text == "**Paris** is the capital."
         assert answer.state == "done"
         # tokens in/out from usage, time to first token, rate and the fine-tuned price
         assert answer.footer_text.startswith("10 → 4 tok · first ")
         assert "$" in answer.footer_text
-        assert _prompt(app).text == ""
+        assert prompt_of(app).text == ""
 
 
 async def test_a_handed_over_model_wins_and_is_consumed(
     tmp_path: Path,
     fake_openai: FakeOpenAI,  # noqa: F811
 ) -> None:
-    _finished_job_model(fake_openai)
-    app = _app(tmp_path)
+    finished_job_model(fake_openai)
+    app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         app.handoffs.chat = ChatHandoff("gpt-4.1-mini-2025-04-14")
-        chat = await _open_chat(pilot, app)
+        chat = await open_chat(pilot, app)
         assert chat.left.model == "gpt-4.1-mini-2025-04-14"
         assert app.handoffs.chat is None
         await pilot.press("escape")  # leave the prompt so mode keys work
@@ -116,9 +74,9 @@ async def test_without_fine_tuned_models_the_default_base_model_is_used(
     tmp_path: Path,
     fake_openai: FakeOpenAI,  # noqa: F811
 ) -> None:
-    app = _app(tmp_path)
+    app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        chat = await _open_chat(pilot, app)
+        chat = await open_chat(pilot, app)
         assert chat.left.model == "gpt-4o-mini-2024-07-18"
 
 
@@ -126,14 +84,14 @@ async def test_multi_turn_sends_the_history_and_keeps_the_conversation(
     tmp_path: Path,
     fake_openai: FakeOpenAI,  # noqa: F811
 ) -> None:
-    app = _app(tmp_path)
+    app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        chat = await _open_chat(pilot, app)
+        chat = await open_chat(pilot, app)
         fake_openai.chat.reply = "first answer"
-        await _send(pilot, app, "one")
+        await send(pilot, app, "one")
         await wait_until(pilot, lambda: len(chat.left.history) == 2)
         fake_openai.chat.reply = "second answer"
-        await _send(pilot, app, "two")
+        await send(pilot, app, "two")
         await wait_until(pilot, lambda: len(chat.left.history) == 4)
         assert [m.content for m in chat.left.history] == [
             "one",
@@ -141,7 +99,7 @@ async def test_multi_turn_sends_the_history_and_keeps_the_conversation(
             "two",
             "second answer",
         ]
-        assert [m.text for m in _messages(app)] == [
+        assert [m.text for m in messages_of(app)] == [
             "one",
             "first answer",
             "two",
@@ -155,21 +113,23 @@ async def test_escape_stops_a_reply_and_gives_the_prompt_back(
 ) -> None:
     fake_openai.chat.reply = " ".join(f"word{i}" for i in range(300))
     fake_openai.chat.chunk_delay = 0.03
-    app = _app(tmp_path)
+    app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        chat = await _open_chat(pilot, app)
-        await _send(pilot, app, "Tell me a long story")
-        await wait_until(pilot, lambda: len(_messages(app)) == 2 and bool(_messages(app)[1].text))
+        chat = await open_chat(pilot, app)
+        await send(pilot, app, "Tell me a long story")
+        await wait_until(
+            pilot, lambda: len(messages_of(app)) == 2 and bool(messages_of(app)[1].text)
+        )
         await pilot.press("escape")
-        await wait_until(pilot, lambda: _prompt(app).text == "Tell me a long story")
-        await wait_until(pilot, lambda: not _messages(app))
+        await wait_until(pilot, lambda: prompt_of(app).text == "Tell me a long story")
+        await wait_until(pilot, lambda: not messages_of(app))
         assert chat.left.history == []
-        assert app.focused is _prompt(app)
+        assert app.focused is prompt_of(app)
         # the next send works normally
         fake_openai.chat.chunk_delay = 0
         fake_openai.chat.reply = "short"
-        _prompt(app).clear()
-        await _send(pilot, app, "Short one")
+        prompt_of(app).clear()
+        await send(pilot, app, "Short one")
         await wait_until(pilot, lambda: len(chat.left.history) == 2)
 
 
@@ -177,14 +137,14 @@ async def test_a_fresh_fine_tuned_model_not_served_yet_says_so_and_keeps_the_pro
     tmp_path: Path,
     fake_openai: FakeOpenAI,  # noqa: F811
 ) -> None:
-    app = _app(tmp_path)
+    app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         app.handoffs.chat = ChatHandoff("ft:gpt-4o-mini-2024-07-18:org:fresh:abc123")
-        chat = await _open_chat(pilot, app)
-        await _send(pilot, app, "Are you there?")
-        await wait_until(pilot, lambda: _prompt(app).text == "Are you there?")
-        await wait_until(pilot, lambda: len(_messages(app)) == 2)
-        answer = _messages(app)[1]
+        chat = await open_chat(pilot, app)
+        await send(pilot, app, "Are you there?")
+        await wait_until(pilot, lambda: prompt_of(app).text == "Are you there?")
+        await wait_until(pilot, lambda: len(messages_of(app)) == 2)
+        answer = messages_of(app)[1]
         assert answer.state == "failed"
         assert "not available" in answer.footer_text and "few minutes" in answer.footer_text
         assert chat.left.history == []
@@ -196,12 +156,12 @@ async def test_a_dropped_connection_mid_stream_keeps_the_prompt(
 ) -> None:
     fake_openai.chat.reply = "this reply will be cut off"
     fake_openai.chat.drop_after = 3
-    app = _app(tmp_path)
+    app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        chat = await _open_chat(pilot, app)
-        await _send(pilot, app, "Keep me")
-        await wait_until(pilot, lambda: _prompt(app).text == "Keep me")
-        answer = _messages(app)[1]
+        chat = await open_chat(pilot, app)
+        await send(pilot, app, "Keep me")
+        await wait_until(pilot, lambda: prompt_of(app).text == "Keep me")
+        answer = messages_of(app)[1]
         assert answer.state == "failed"
         assert "dropped mid-reply" in answer.footer_text
         assert answer.text == "this reply"  # what arrived stays readable
@@ -212,27 +172,27 @@ async def test_rate_limit_says_to_send_again(
     tmp_path: Path,
     fake_openai: FakeOpenAI,  # noqa: F811
 ) -> None:
-    app = _app(tmp_path)
+    app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await _open_chat(pilot, app)
+        await open_chat(pilot, app)
         fake_openai.fail_next(429, count=5, path_contains="/chat/completions")
-        await _send(pilot, app, "Hello?")
-        await wait_until(pilot, lambda: _prompt(app).text == "Hello?")
-        assert "Rate limited" in _messages(app)[1].footer_text
+        await send(pilot, app, "Hello?")
+        await wait_until(pilot, lambda: prompt_of(app).text == "Hello?")
+        assert "Rate limited" in messages_of(app)[1].footer_text
 
 
 async def test_bad_settings_are_named_and_nothing_is_sent(
     tmp_path: Path,
     fake_openai: FakeOpenAI,  # noqa: F811
 ) -> None:
-    app = _app(tmp_path)
+    app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        chat = await _open_chat(pilot, app)
+        chat = await open_chat(pilot, app)
         chat.query_one("#temperature", Input).value = "hot"
-        await _send(pilot, app, "hi")
+        await send(pilot, app, "hi")
         await pilot.pause()
-        assert _prompt(app).text == "hi"
-        assert not _messages(app)
+        assert prompt_of(app).text == "hi"
+        assert not messages_of(app)
         assert any("Temperature" in n.message for n in app._notifications)
 
 
@@ -240,12 +200,12 @@ async def test_ctrl_n_adds_a_line_instead_of_sending(
     tmp_path: Path,
     fake_openai: FakeOpenAI,  # noqa: F811
 ) -> None:
-    app = _app(tmp_path)
+    app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await _open_chat(pilot, app)
+        await open_chat(pilot, app)
         await pilot.press("a", "ctrl+n", "b", "alt+enter", "c")
-        assert _prompt(app).text == "a\nb\nc"
-        assert not _messages(app)
+        assert prompt_of(app).text == "a\nb\nc"
+        assert not messages_of(app)
 
 
 async def test_text_typed_while_a_reply_streams_is_never_lost(
@@ -254,19 +214,19 @@ async def test_text_typed_while_a_reply_streams_is_never_lost(
 ) -> None:
     fake_openai.chat.reply = " ".join(f"w{i}" for i in range(60))
     fake_openai.chat.chunk_delay = 0.02
-    app = _app(tmp_path)
+    app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        chat = await _open_chat(pilot, app)
-        prompt = _prompt(app)
+        chat = await open_chat(pilot, app)
+        prompt = prompt_of(app)
         # keys typed right after Enter, before the screen has handled the send
         prompt.insert("first")
         prompt.submit()
         prompt.insert("second")
-        await wait_until(pilot, lambda: len(_messages(app)) == 2)
+        await wait_until(pilot, lambda: len(messages_of(app)) == 2)
         prompt.submit()  # Enter again while the reply is still streaming
-        await wait_until(pilot, lambda: len(chat.left.history) == 2 and _idle(app))
+        await wait_until(pilot, lambda: len(chat.left.history) == 2 and is_idle(app))
         assert chat.left.history[0].content == "first"
-        assert _prompt(app).text == "second"
+        assert prompt_of(app).text == "second"
         assert any("still streaming" in n.message for n in app._notifications)
 
 
@@ -274,10 +234,10 @@ async def test_switching_profile_picks_the_new_backends_default_model(
     tmp_path: Path,
     fake_openai: FakeOpenAI,  # noqa: F811
 ) -> None:
-    app = _app(tmp_path)
+    app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         app.handoffs.chat = ChatHandoff("some-model-of-the-old-backend")
-        chat = await _open_chat(pilot, app)
+        chat = await open_chat(pilot, app)
         assert chat.left.model == "some-model-of-the-old-backend"
         app.notify_screens("profile_changed")  # what FtApp.use_profile does
         await wait_until(pilot, lambda: chat.left.model == "gpt-4o-mini-2024-07-18")

@@ -9,12 +9,11 @@ from pathlib import Path
 from textual.widgets import Input
 
 from screens.chat import ChatScreen
+from tests.app.chat_helpers import finished_job_model, make_app, open_chat
 from tests.app.helpers import wait_until
 from tests.fake_openai.fixture import fake_openai
 from tests.fake_openai.server import FakeOpenAI
-from tui.app import FtApp
 from tui.handoffs import ChatHandoff
-from tui.services.connection import connection_for
 
 __all__ = ["fake_openai"]
 
@@ -36,16 +35,14 @@ def _training(n: int = 12) -> bytes:
 
 def _finished_model(fake: FakeOpenAI) -> str:
     file_id = fake.add_file("units.jsonl", _training(), "fine-tune")
-    job_id = fake.add_job(training_file=file_id, suffix="units")
-    fake.run_to_end(job_id)
-    return str(fake.job(job_id).data["fine_tuned_model"])
+    return finished_job_model(fake, training_file=file_id, suffix="units")
 
 
 async def test_a_fine_tune_opens_with_its_training_system_prompt(
     fake_openai: FakeOpenAI, tmp_path: Path
 ) -> None:
     model = _finished_model(fake_openai)
-    app = FtApp(tmp_path, connection=connection_for())
+    app = make_app(tmp_path)
     toasts: list[str] = []
     original = app.notify
 
@@ -65,12 +62,9 @@ async def test_a_fine_tune_opens_with_its_training_system_prompt(
 
 async def test_a_typed_system_prompt_is_kept(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
     model = _finished_model(fake_openai)
-    app = FtApp(tmp_path, connection=connection_for())
+    app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("3")
-        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
-        chat = app.screen
-        assert isinstance(chat, ChatScreen)
+        chat = await open_chat(pilot, app)
         field = chat.query_one("#system-prompt", Input)
         field.value = "My own prompt."
         app.handoffs.chat = ChatHandoff(model)
