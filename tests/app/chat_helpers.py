@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from screens.chat import ChatScreen
+from screens.model_picker import ModelPickerScreen
 from tests.app.helpers import wait_until
 from tests.fake_openai.server import FakeOpenAI
 from tui.app import FtApp
@@ -58,6 +60,17 @@ async def send(pilot: Pilot[None], app: FtApp, text: str) -> None:
     prompt.focus()
     prompt.insert(text)
     await pilot.press("enter")
+
+
+async def compare_with(pilot: Pilot[None], app: FtApp, typed: str) -> None:
+    """F4, a model id typed into the picker, Enter: the chat compares two models."""
+    chat = chat_screen(app)
+    await pilot.press("f4")
+    await wait_until(pilot, lambda: isinstance(app.screen, ModelPickerScreen))
+    app.screen.query_one(Input).value = typed
+    await pilot.pause()
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: chat.comparing)
 
 
 def finished_job_model(

@@ -8,7 +8,15 @@ import pytest
 from textual.widgets import Input, OptionList
 
 from screens.model_picker import ModelPickerScreen
-from tests.app.chat_helpers import SIZE, is_idle, make_app, messages_of, open_chat, send
+from tests.app.chat_helpers import (
+    SIZE,
+    compare_with,
+    is_idle,
+    make_app,
+    messages_of,
+    open_chat,
+    send,
+)
 from tests.app.helpers import wait_until
 from tests.fake_openai.fixture import fake_openai  # noqa: F401
 from tests.fake_openai.server import FakeOpenAI
@@ -86,12 +94,7 @@ async def test_compare_streams_the_same_prompt_to_two_models_at_once(
         chat = await open_chat(pilot, app)
         await send(pilot, app, "warm up")
         await wait_until(pilot, lambda: is_idle(app))
-        await pilot.press("f4")
-        await wait_until(pilot, lambda: isinstance(app.screen, ModelPickerScreen))
-        app.screen.query_one(Input).value = "gpt-4.1-nano"
-        await pilot.pause()
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: chat.comparing)
+        await compare_with(pilot, app, "gpt-4.1-nano")
         assert chat.right.model == "gpt-4.1-nano-2025-04-14"
         assert chat.right.history == chat.left.history  # same conversation on both sides
         assert chat.right.display and chat.right.region.width > 0

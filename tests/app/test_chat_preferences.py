@@ -9,9 +9,8 @@ from typing import Any
 
 from textual.widgets import Input, RadioSet
 
-from screens.model_picker import ModelPickerScreen
 from screens.save_preference import SavePreferenceScreen
-from tests.app.chat_helpers import SIZE, is_idle, make_app, open_chat, send
+from tests.app.chat_helpers import SIZE, compare_with, is_idle, make_app, open_chat, send
 from tests.app.helpers import text_of, wait_until
 from tests.fake_openai.fixture import fake_openai  # noqa: F401
 from tests.fake_openai.server import FakeOpenAI
@@ -25,12 +24,7 @@ def _answer(model: str, messages: list[Any]) -> str:
 async def _compare_two(pilot: Any, app: Any, fake: FakeOpenAI) -> Any:
     fake.chat.responder = _answer
     chat = await open_chat(pilot, app)
-    await pilot.press("f4")
-    await wait_until(pilot, lambda: isinstance(app.screen, ModelPickerScreen))
-    app.screen.query_one(Input).value = "gpt-4.1-nano"
-    await pilot.pause()
-    await pilot.press("enter")
-    await wait_until(pilot, lambda: chat.comparing)
+    await compare_with(pilot, app, "gpt-4.1-nano")
     await send(pilot, app, "What is the capital of France?")
     await wait_until(pilot, lambda: len(chat.left.history) == 2 and len(chat.right.history) == 2)
     await wait_until(pilot, lambda: is_idle(app))
