@@ -7,18 +7,11 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import TextIO
 
+from tui.core.byte_sizes import human_size
 from tui.core.tools.errors import ToolError
 from tui.core.tools.progress import ProgressCallback
 
 EXIT_BAD_INPUT = 2
-
-
-def _size(value: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000  # type: ignore[assignment]
-    return str(value)
 
 
 def stderr_progress(
@@ -33,7 +26,7 @@ def stderr_progress(
         return None
 
     def amount(value: int) -> str:
-        return _size(value) if unit == "bytes" else f"{value:,} {unit}"
+        return human_size(value) if unit == "bytes" else f"{value:,} {unit}"
 
     def show(done: int, total: int) -> None:
         percent = 100 * done // total if total else 100

@@ -13,6 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from tui.core.byte_sizes import human_size
 from tui.core.exports import FORMAT_HELP, FORMATS, QUANTIZATIONS
 
 EXIT_BAD_INPUT = 2
@@ -60,12 +61,6 @@ class _Progress:
             sys.stderr.flush()
 
 
-def _size(value: int) -> str:
-    from tui.services.files import human_size
-
-    return human_size(value)
-
-
 async def _export(args: argparse.Namespace, progress: _Progress) -> int:
     from tui.services.connection import Connection, connection_for
     from tui.services.exports import check_destination, export_model
@@ -91,7 +86,7 @@ async def _export(args: argparse.Namespace, progress: _Progress) -> int:
     converter = f"; converter: {result.converter}" if result.converter else ""
     print(
         f"exported {result.model} as {result.format} to {result.path} "
-        f"({len(result.files)} files, {_size(size)}{converter})"
+        f"({len(result.files)} files, {human_size(size)}{converter})"
     )
     print("serve it with:")
     for command in result.serve_commands:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
+from tui.core.byte_sizes import human_size as human_size  # screens import it from here
 from tui.core.job_status import is_terminal
 from tui.services.errors import ServiceError
 from tui.services.file_content import (
@@ -114,15 +115,6 @@ class DownloadResult:
     path: Path
     bytes_written: int
     decoded_base64: bool
-
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TB"
 
 
 async def _content_chunks(client: AsyncOpenAI, file_id: str) -> AsyncGenerator[bytes, None]:

@@ -7,8 +7,9 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from tui.core.byte_sizes import human_size
 from tui.services.file_content import FilePreview as Preview
-from tui.services.files import RemoteFile, human_size
+from tui.services.files import RemoteFile
 
 
 def describe_preview(file: RemoteFile, preview: Preview) -> str:

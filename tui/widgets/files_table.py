@@ -8,7 +8,8 @@ from rich.text import Text
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
-from tui.services.files import RemoteFile, human_size
+from tui.core.byte_sizes import human_size
+from tui.services.files import RemoteFile
 
 COLUMNS = (
     ("name", "Name", 20),
