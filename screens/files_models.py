@@ -250,8 +250,9 @@ class ModelsPane(Vertical):
             if entry.kind != CHECKPOINT:  # some backends serve checkpoints without listing them
                 await client.models.retrieve(entry.id)
         except Exception as exc:
-            status = getattr(exc, "status_code", None)
-            if status == 404:
+            from openai import NotFoundError
+
+            if isinstance(exc, NotFoundError):
                 self.notify(explain(exc, "chat"), title="Model not served", severity="warning")
                 return
             log.info("could not check %s before chat: %s", entry.id, exc)
