@@ -107,6 +107,11 @@ CPU_NODE = (
             "--train-processes 3 is not a multiple of num_machines (2)",
         ),
         (CPU_NODE + "num_machines: 2\nnum_processes: 2\n", (), "main_process_ip"),
+        (
+            CPU_NODE.replace("MULTI_GPU", "MULTI_CPU") + "num_processes: 2\n",
+            (),
+            "use distributed_type MULTI_GPU",
+        ),
     ],
 )
 def test_an_unusable_accelerate_config_stops_serve_with_one_line(

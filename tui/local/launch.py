@@ -11,7 +11,9 @@ cancelled run does not stop in time. Launcher output goes to `launch/launcher.lo
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -22,6 +24,7 @@ from typing import Any
 
 from tui.local.child_process import SERVER_PID_ENV
 from tui.local.drivers import RunResult, TrainingRun
+from tui.local.store import Store
 from tui.local.training.interface import StopKind, TrainingRequest
 from tui.local.training.worker import (
     CONTROL_FILE,
@@ -30,6 +33,8 @@ from tui.local.training.worker import (
     outcome_from_json,
     request_to_json,
 )
+
+logger = logging.getLogger(__name__)
 
 LOG_FILE = "launcher.log"
 LOG_TAIL_CHARS = 1500
@@ -85,6 +90,14 @@ def _check_machines(raw: dict[str, Any], processes: int | None) -> None:
     total = _whole(raw, "num_processes", 1, 1)
     machines = _whole(raw, "num_machines", 1, 1)
     rank = _whole(raw, "machine_rank", 0, 0)
+    if raw.get("distributed_type") == "MULTI_CPU" and max(processes or total, machines) > 1:
+        # accelerate starts MULTI_CPU ranks through mpirun only; without a hostfile it starts
+        # one untied process per machine, and each would train alone as if it were rank 0.
+        raise ValueError(
+            "distributed_type MULTI_CPU starts its processes through mpirun, which ft-tui does "
+            "not drive; use distributed_type MULTI_GPU (accelerate's torchrun launcher, which "
+            "trains on CPU over gloo too)"
+        )
     if machines == 1:
         return
     if rank >= machines:
@@ -137,6 +150,25 @@ def launch_command(
     return [*command, "-m", "tui.local.training.worker", str(run_dir), str(db_path)]
 
 
+def other_machines(config: Path | None) -> int:
+    """How many machines besides this one a run with `config` waits for."""
+    if config is None:
+        return 0
+    try:
+        machines = _read_mapping(config).get("num_machines", 1)
+    except (OSError, ValueError):
+        return 0
+    return machines - 1 if isinstance(machines, int) and machines > 1 else 0
+
+
+def join_command(run_dir: Path, db_path: Path) -> str:
+    """What another machine runs to join the run in `run_dir` (with its own config)."""
+    return (
+        "accelerate launch --config_file <its-config.yaml> -m tui.local.training.worker "
+        f"{shlex.quote(str(run_dir))} {shlex.quote(str(db_path))}"
+    )
+
+
 class _LaunchedRun:
     def __init__(
         self, request: TrainingRequest, db_path: Path, processes: int | None, config: Path | None
@@ -146,6 +178,18 @@ class _LaunchedRun:
         for name in (CONTROL_FILE, RESULT_FILE):
             (self._dir / name).unlink(missing_ok=True)
         (self._dir / REQUEST_FILE).write_text(request_to_json(request), encoding="utf-8")
+        others = other_machines(config)
+        if others:  # the job's events tell the user what to run on the other machines
+            message = (
+                f"Waiting for {others} more machine{'s' if others > 1 else ''} to join; "
+                f"on each run: {join_command(self._dir, db_path)}"
+            )
+            logger.info("job %s: %s", request.job_id, message)
+            store = Store(db_path)
+            try:
+                store.add_event(request.job_id, message)
+            finally:
+                store.close()
         env = dict(os.environ)
         env[SERVER_PID_ENV] = str(os.getpid())
         env.setdefault("OMP_NUM_THREADS", "1")

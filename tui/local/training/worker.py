@@ -111,13 +111,45 @@ class _OtherRankSink:
         return None
 
 
+def _refuse(message: str) -> int:
+    print(f"ft-tui worker: {message}", file=sys.stderr)
+    return 2
+
+
+def _join_problem(run_dir: Path, db_path: Path) -> str | None:
+    """Why a rank must not start (a command typed on another machine), or None."""
+    from tui.local.child_process import server_pid_from_env
+
+    if "RANK" not in os.environ and server_pid_from_env() is None:
+        # Not started by a distributed launcher, nor by the server: it would train alone and
+        # report as rank 0 (an accelerate config whose launcher starts one untied process).
+        return (
+            "not started as a rank of a distributed run (no RANK from the launcher); the "
+            "accelerate config must use distributed_type MULTI_GPU (torchrun, gloo on CPU), "
+            "the same as the server's"
+        )
+    if not (run_dir / REQUEST_FILE).is_file():
+        return (
+            f"no training run is starting in {run_dir} ({REQUEST_FILE} is missing): run this "
+            "once the server has started the job, with the folder its event names"
+        )
+    if not db_path.is_file():
+        return f"{db_path} is not the server's database (no such file)"
+    return None
+
+
 def main(argv: list[str]) -> int:
     from tui.local.child_process import prepare_trainer_child
     from tui.local.training.failures import training_failure
     from tui.local.training.run import run_training
 
-    prepare_trainer_child()  # the server's pid comes from the launcher's environment
+    if len(argv) != 2:
+        return _refuse("usage: python -m tui.local.training.worker RUN_DIR DB_PATH")
     run_dir, db_path = Path(argv[0]), Path(argv[1])
+    problem = _join_problem(run_dir, db_path)
+    if problem:
+        return _refuse(problem)
+    prepare_trainer_child()  # the server's pid comes from the launcher's environment
     rank_zero = int(os.environ.get("RANK", "0") or 0) == 0
     request = request_from_json((run_dir / REQUEST_FILE).read_text(encoding="utf-8"))
     sink: Any = (

@@ -1,0 +1,171 @@
+"""Multi-node training as the README documents it, with two "machines" on loopback: node 0 is
+`ft-tui serve --accelerate-config node0.yaml`, node 1 runs the `accelerate launch` command the
+job's event names, with its own config. One process per node, gloo over 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.local.conftest import ROOT, TINY, LocalServer, dataset, wait_for_status
+
+# Same global batch (4) and seed as a 1-process run: gloo sums the float32 gradients of the two
+# nodes in another order, so losses agree to ~1e-6 relative (see test_server_engine.py).
+LOSS_TOLERANCE = 1e-3
+PIN = {"n_epochs": 2, "batch_size": 4, "learning_rate_multiplier": 10.0, "lora_dropout": 0.0}
+JOIN = "on each run: "
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _node_config(path: Path, rank: int, port: int) -> Path:
+    path.write_text(
+        "compute_environment: LOCAL_MACHINE\n"
+        "distributed_type: MULTI_GPU\n"  # accelerate's torchrun launcher; gloo on CPU
+        "mixed_precision: 'no'\n"
+        "num_machines: 2\n"
+        "num_processes: 2\n"
+        f"machine_rank: {rank}\n"
+        "main_process_ip: 127.0.0.1\n"
+        f"main_process_port: {port}\n"
+    )
+    return path
+
+
+def _train(client: Any, *, seed: int = 7) -> str:
+    training = client.files.create(file=("t.jsonl", dataset(12)), purpose="fine-tune").id
+    job = client.fine_tuning.jobs.create(
+        model=TINY,
+        training_file=training,
+        seed=seed,
+        method={"type": "supervised", "supervised": {"hyperparameters": PIN}},
+    )
+    return str(job.id)
+
+
+def _events(client: Any, job_id: str) -> list[Any]:
+    return list(client.fine_tuning.jobs.list_events(job_id, limit=1000))[::-1]
+
+
+def _join_message(client: Any, job_id: str, timeout: float = 120.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for event in _events(client, job_id):
+            if JOIN in event.message:
+                return str(event.message)
+        time.sleep(0.2)
+    raise AssertionError(f"no event says how to join job {job_id}")
+
+
+def _losses(events: list[Any]) -> list[float]:
+    return [float(e.data["train_loss"]) for e in events if e.type == "metrics"]
+
+
+@pytest.mark.slow
+def test_two_nodes_on_loopback_train_one_job_as_documented(
+    tmp_path: Path, tiny_model_dir: Path, shared_server: LocalServer
+) -> None:
+    port = _free_port()
+    node0 = _node_config(tmp_path / "node0.yaml", 0, port)
+    node1 = _node_config(tmp_path / "node1.yaml", 1, port)
+    server = LocalServer(
+        tmp_path / "shared-disk", tiny_model_dir, ["--accelerate-config", str(node0)]
+    )
+    server.start()
+    joined: subprocess.Popen[str] | None = None
+    try:
+        client = server.client()
+        job_id = _train(client)
+        message = _join_message(client, job_id)
+        assert message.startswith("Waiting for 1 more machine to join; ")
+        # Node 1 runs the command from the event, with its own config, as a user would.
+        command = shlex.split(message.split(JOIN, 1)[1])
+        assert command[:3] == ["accelerate", "launch", "--config_file"]
+        assert command[-2:] == [
+            str(server.data_dir / "jobs" / job_id / "launch"),
+            str(server.data_dir / "server.sqlite3"),
+        ]
+        command[0] = str(Path(sys.executable).parent / "accelerate")
+        command[3] = str(node1)
+        joined = subprocess.Popen(
+            command,
+            cwd=tmp_path,
+            env=dict(os.environ, OMP_NUM_THREADS="1"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        done = wait_for_status(client, job_id, {"succeeded", "failed", "cancelled"}, timeout=600)
+        node1_output, _ = joined.communicate(timeout=120)
+        assert done.status == "succeeded", (done.error, node1_output[-2000:])
+        assert joined.returncode == 0, node1_output[-2000:]
+        events = _events(client, job_id)
+        messages = [e.message for e in events]
+        assert messages.count("Training on 2 processes (DDP, gloo)") == 1
+        # Rank 0 (node 0) alone reported: each step once, each epoch's checkpoint once.
+        steps = [e.data["step"] for e in events if e.type == "metrics"]
+        assert steps == [1, 2, 3, 4, 5, 6]
+        checkpoints = client.fine_tuning.jobs.checkpoints.list(job_id).data
+        assert sorted(c.step_number for c in checkpoints) == [3, 6]
+        reply = client.chat.completions.create(
+            model=done.fine_tuned_model,
+            messages=[{"role": "user", "content": "hello 1"}],
+            max_tokens=4,
+        )
+        assert reply.choices[0].message.content is not None
+    finally:
+        if joined is not None and joined.poll() is None:
+            joined.kill()
+            joined.wait(10)
+        server.stop()
+    # The two nodes trained like one process with the same global batch.
+    single_client = shared_server.client()
+    single = _train(single_client)
+    finished = wait_for_status(single_client, single, {"succeeded", "failed"}, timeout=600)
+    assert finished.status == "succeeded", finished.error
+    assert _losses(events) == pytest.approx(
+        _losses(_events(single_client, single)), rel=LOSS_TOLERANCE
+    )
+    assert "Traceback" not in server.stderr()
+
+
+def _worker(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in ("RANK", "FT_TUI_SERVER_PID")}
+    return subprocess.run(
+        [sys.executable, "-m", "tui.local.training.worker", *args],
+        cwd=ROOT,
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_node_command_that_cannot_join_says_why_and_writes_nothing(tmp_path: Path) -> None:
+    run_dir = tmp_path / "jobs" / "ftjob-x" / "launch"
+    run_dir.mkdir(parents=True)
+    db = tmp_path / "server.sqlite3"
+    db.write_bytes(b"")
+    # Typed on a node whose launcher starts no distributed run (e.g. MULTI_CPU without mpirun):
+    alone = _worker([str(run_dir), str(db)], {})
+    assert alone.returncode == 2
+    assert alone.stderr.strip().splitlines() == [alone.stderr.strip()]
+    assert "not started as a rank of a distributed run" in alone.stderr
+    assert "distributed_type MULTI_GPU" in alone.stderr
+    # Typed before node 0 has started the job:
+    early = _worker([str(run_dir), str(db)], {"RANK": "1"})
+    assert early.returncode == 2 and "request.json is missing" in early.stderr
+    assert "Traceback" not in alone.stderr + early.stderr
+    assert db.read_bytes() == b"" and sorted(p.name for p in run_dir.iterdir()) == []
