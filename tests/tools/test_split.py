@@ -59,6 +59,17 @@ def _prompts(path: Path) -> set[str]:
     return {prompt_text(line) for line in _lines(path)}
 
 
+def test_a_preference_pair_and_a_chat_line_with_the_same_question_share_a_prompt() -> None:
+    question = [{"role": "user", "content": "Capital  of France?"}]
+    pair = {
+        "input": {"messages": question},
+        "preferred_output": [{"role": "assistant", "content": "Paris"}],
+        "non_preferred_output": [{"role": "assistant", "content": "Lyon"}],
+    }
+    line = json.dumps(chat("capital of france?", "Paris")).encode()
+    assert prompt_text(json.dumps(pair).encode()) == prompt_text(line) == "capital of france?"
+
+
 def test_group_by_prompt_never_puts_a_prompt_on_both_sides(tmp_path: Path) -> None:
     rows = []
     for i in range(400):  # 100 prompts, 4 answers each, with case and spacing variants

@@ -30,3 +30,13 @@ def detect_format(example: object) -> Format:
     if "prompt" in example or "completion" in example:
         return "completion"
     return "unknown"
+
+
+def example_messages(example: dict[str, object]) -> list[object] | None:
+    """The conversation of one example: its `messages` (chat), else a preference (DPO)
+    example's `input.messages`; None when it has neither."""
+    messages = example.get("messages")
+    source = example.get("input")
+    if messages is None and isinstance(source, dict):
+        messages = source.get("messages")
+    return messages if isinstance(messages, list) else None

@@ -12,17 +12,16 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from tui.core.formats import example_messages
+
 MAX_LINES = 200_000  # enough to be sure which prompt dominates; huge files are not read to the end
 
 
 def _system_text(example: object) -> str | None:
     if not isinstance(example, dict):
         return None
-    messages = example.get("messages")
-    source = example.get("input")
-    if messages is None and isinstance(source, dict):  # preference (DPO) examples
-        messages = source.get("messages")
-    if not isinstance(messages, list):
+    messages = example_messages(example)
+    if messages is None:
         return None
     for message in messages:
         if isinstance(message, dict) and message.get("role") in ("system", "developer"):

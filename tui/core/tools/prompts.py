@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from tui.core.formats import example_messages
 from tui.core.tools import jsonl
 
 
@@ -17,15 +18,9 @@ def _content_text(content: object) -> str:
 
 
 def _user_messages(example: dict[str, object]) -> list[str]:
-    messages = example.get("messages")
-    source = example.get("input")
-    if messages is None and isinstance(source, dict):  # preference (DPO) examples
-        messages = source.get("messages")
-    if not isinstance(messages, list):
-        return []
     return [
         _content_text(m.get("content"))
-        for m in messages
+        for m in example_messages(example) or []
         if isinstance(m, dict) and m.get("role") == "user"
     ]
 
