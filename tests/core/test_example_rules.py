@@ -289,6 +289,12 @@ BAD: list[tuple[str, Any, str]] = [
     ),
     ("completion number", {"prompt": "a", "completion": 4}, "invalid_completion"),
     ("completion empty", {"prompt": "a", "completion": ""}, "empty_completion"),
+    (
+        "dpo extra key",
+        {"input": {"messages": [U]}, "preferred_output": [A], "non_preferred_output": [A], "x": 1},
+        "unknown_top_level_key",
+    ),
+    ("completion extra key", {"prompt": "a", "completion": "b", "x": 1}, "unknown_top_level_key"),
 ]
 
 

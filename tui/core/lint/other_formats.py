@@ -15,6 +15,12 @@ from tui.core.lint.outcome import ExampleOutcome
 from tui.core.tokens import TokenCounter
 
 
+def _check_keys(example: dict[str, Any], allowed: frozenset[str], out: ExampleOutcome) -> None:
+    for key in example:
+        if key not in allowed:
+            out.add("unknown_top_level_key", f"unknown top-level key {key!r}")
+
+
 def _check_output(
     example: dict[str, Any], key: str, counter: TokenCounter, out: ExampleOutcome
 ) -> None:
@@ -34,9 +40,7 @@ def _check_output(
 def check_preference_example(
     example: dict[str, Any], counter: TokenCounter, out: ExampleOutcome
 ) -> None:
-    for key in example:
-        if key not in PREFERENCE_KEYS:
-            out.add("unknown_top_level_key", f"unknown top-level key {key!r}")
+    _check_keys(example, PREFERENCE_KEYS, out)
     source = example.get("input")
     messages = source.get("messages") if isinstance(source, dict) else None
     if not isinstance(messages, list) or not messages:
@@ -61,9 +65,7 @@ def check_preference_example(
 def check_completion_example(
     example: dict[str, Any], counter: TokenCounter, out: ExampleOutcome
 ) -> None:
-    for key in example:
-        if key not in COMPLETION_KEYS:
-            out.add("unknown_top_level_key", f"unknown top-level key {key!r}")
+    _check_keys(example, COMPLETION_KEYS, out)
     prompt, completion = example.get("prompt"), example.get("completion")
     for key, value in (("prompt", prompt), ("completion", completion)):
         if not isinstance(value, str):
