@@ -4,9 +4,12 @@ a job that does not fit in memory, and accelerate configs that cannot work."""
 from __future__ import annotations
 
 import json
+import os
 import resource
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -73,6 +76,45 @@ def test_a_job_that_does_not_fit_in_memory_fails_with_out_of_memory(
         server.stop()
     assert "Traceback" not in server.stderr()
     assert "alloc_cpu" not in done.error.message  # torch's wording stays out of the job
+
+
+def _trainer_pid(server_pid: int) -> int | None:
+    """The spawned trainer child of the server (not multiprocessing's resource tracker)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == server_pid and b"spawn_main" in cmdline:
+            return int(stat.parent.name)
+    return None
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the trainer in /proc")
+def test_a_trainer_the_kernel_kills_fails_its_job_naming_the_oom_killer(
+    local_server: LocalServer,
+) -> None:
+    client = local_server.client()
+    training = client.files.create(file=("t.jsonl", dataset(40)), purpose="fine-tune")
+    job = client.fine_tuning.jobs.create(
+        model=TINY, training_file=training.id, hyperparameters={"n_epochs": 10, "batch_size": 1}
+    )
+    deadline = time.monotonic() + 300
+    while not any(e.type == "metrics" for e in client.fine_tuning.jobs.list_events(job.id)):
+        assert time.monotonic() < deadline, "the job never trained a step"
+        time.sleep(0.2)
+    assert local_server.process is not None
+    pid = _trainer_pid(local_server.process.pid)
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)  # what the out-of-memory killer sends
+    done = wait_for_status(client, job.id, {"succeeded", "failed", "cancelled"}, timeout=120)
+    assert done.status == "failed"
+    assert done.error.code == "trainer_killed", done.error
+    assert "killed by SIGKILL" in done.error.message
+    assert "out-of-memory killer" in done.error.message and "batch_size" in done.error.message
+    assert client.fine_tuning.jobs.list().data  # the server answers on
+    assert "Traceback" not in local_server.stderr()
 
 
 def _serve_with_config(tmp_path: Path, text: str, *extra: str) -> subprocess.CompletedProcess[str]:

@@ -26,7 +26,7 @@ from tui.local.child_process import prepare_trainer_child
 from tui.local.inference.types import ChatJob, Item
 from tui.local.progress import JobProgress, ProgressSink
 from tui.local.store import Store
-from tui.local.training.failures import killed_message
+from tui.local.training.failures import ended_silently
 from tui.local.training.interface import StopKind, TrainingOutcome, TrainingRequest
 
 
@@ -153,9 +153,8 @@ class _SpawnedRun:
             pass
         if not self._process.is_alive():
             self._process.join(0.1)
-            self._result = RunResult(
-                error_code="server_error", error_message=killed_message(self._process.exitcode)
-            )
+            failure = ended_silently(self._process.exitcode)
+            self._result = RunResult(error_code=failure.code, error_message=failure.message)
 
     def result(self) -> RunResult | None:
         self._collect()

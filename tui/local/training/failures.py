@@ -9,7 +9,7 @@ what a `ulimit -v` or an exhausted box gives) or from MPS ("MPS backend out of m
 Python's own `MemoryError`. Anything else is `server_error`, naming the exception.
 
 A trainer the kernel's out-of-memory killer ends gets SIGKILL and cannot say anything;
-`killed_message` words the driver's report for that case.
+`ended_silently` words the driver's report for that case (`trainer_killed`).
 """
 
 from __future__ import annotations
@@ -84,8 +84,9 @@ def training_failure(exc: BaseException, details: str) -> TrainingError:
     )
 
 
-def killed_message(exit_code: int | None) -> str:
-    """The report for a trainer that ended without saying why (`exit_code` as Popen gives it)."""
+def ended_silently(exit_code: int | None) -> TrainingError:
+    """The failure of a trainer that ended without saying why (`exit_code` as Popen gives it):
+    `trainer_killed` for a signal, naming the kernel's out-of-memory killer for SIGKILL."""
     if exit_code is not None and exit_code < 0:
         try:
             name = signal.Signals(-exit_code).name
@@ -97,5 +98,7 @@ def killed_message(exit_code: int | None) -> str:
                 " On Linux this is usually the kernel's out-of-memory killer (see `dmesg`); "
                 f"if so, {OUT_OF_MEMORY_HINT}."
             )
-        return text
-    return f"The trainer process exited unexpectedly (exit code {exit_code})."
+        return TrainingError("trainer_killed", text)
+    return TrainingError(
+        "server_error", f"The trainer process exited unexpectedly (exit code {exit_code})."
+    )
