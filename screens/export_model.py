@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select, Static
 
 from tui.core.exports import FORMAT_HELP, FORMATS, QUANTIZATIONS, ollama_name
+from tui.core.save_paths import resolve_user_path
 from tui.services.errors import describe_error
 from tui.services.exports import ExportResult
 
@@ -84,9 +85,7 @@ class ExportModelScreen(ModalScreen[ExportResult | None]):
         if not text:
             self.query_one("#export-status", Static).update("Give a folder to create.")
             return
-        out = Path(text).expanduser()
-        if not out.is_absolute():
-            out = self._start / out
+        out = resolve_user_path(text, self._start)
         self._exporting = True
         self.query_one("#export-serve", Static).update("")
         self.query_one("#export-status", Static).update("Starting the export…")

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.widgets import Checkbox, Input, Select
 
 from screens.tool_dialog import ToolDialog
+from tui.core.save_paths import resolve_user_path
 from tui.core.tools.convert import ConvertSummary, Example, convert, preview_examples
 from tui.core.tools.files import check_output, same_file
 from tui.core.tools.lint_bridge import example_linter
@@ -93,9 +94,11 @@ class ConvertScreen(ToolDialog[ConvertResult]):
 
     def _form(self) -> tuple[Path, str | None, str | None, dict[str, tuple[str, ...]], str | None]:
         out_text = self._text("convert-out")
-        out = Path(out_text).expanduser() if out_text else default_output(self.source)
-        if not out.is_absolute():
-            out = self.source.parent / out
+        out = (
+            resolve_user_path(out_text, self.source.parent)
+            if out_text
+            else default_output(self.source)
+        )
         explicit = self._explicit() if self._columns else {}
         system_prompt = self._text("convert-system") or None
         return (

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.widgets import Checkbox, Input
 
 from screens.tool_dialog import ToolDialog
+from tui.core.save_paths import resolve_user_path
 from tui.core.tools.files import derived_path
 from tui.core.tools.fix import FixOptions, FixReport, fix_file
 from tui.core.tools.lint_bridge import example_linter, token_limit
@@ -82,8 +83,11 @@ class FixScreen(ToolDialog[FixResult]):
     def _form(self) -> _Form:
         model = self.query_one("#fix-model", Input).value.strip() or None
         text = self.query_one("#fix-out", Input).value.strip()
-        out = Path(text).expanduser() if text else derived_path(self.source, "fixed")
-        out = out if out.is_absolute() else self.source.parent / out
+        out = (
+            resolve_user_path(text, self.source.parent)
+            if text
+            else derived_path(self.source, "fixed")
+        )
         return _Form(
             self._checked("fix-normalize"),
             self._checked("fix-trim"),

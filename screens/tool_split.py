@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.widgets import Checkbox, Input
 
 from screens.tool_dialog import ToolDialog
+from tui.core.save_paths import resolve_user_path
 from tui.core.tools.errors import ToolError
 from tui.core.tools.files import check_output, derived_path
 from tui.core.tools.progress import ProgressCallback
@@ -65,8 +66,9 @@ class SplitScreen(ToolDialog[SplitResult]):
 
     def _path(self, widget_id: str, default: str) -> Path:
         text = self._value(widget_id)
-        path = Path(text).expanduser() if text else derived_path(self.source, default)
-        return path if path.is_absolute() else self.source.parent / path
+        if text:
+            return resolve_user_path(text, self.source.parent)
+        return derived_path(self.source, default)
 
     def _form(self) -> _Form:
         count_text, ratio_text, seed_text = (

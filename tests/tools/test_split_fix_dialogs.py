@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
-from textual.widgets import ProgressBar
+from textual.widgets import Input, ProgressBar
 
 from screens.dataset_tools import FixResult, FixScreen, SplitResult, SplitScreen
 from tests.app.helpers import wait_until
@@ -44,9 +45,14 @@ async def test_split_preview_count_and_reproducible_write(tmp_path: Path) -> Non
     assert again.valid_path.read_text(encoding="utf-8").splitlines() == valid
 
 
-async def test_split_grouping_and_bad_numbers(tmp_path: Path) -> None:
+async def test_split_grouping_and_bad_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rows = [chat(f"q{i % 10}", f"a{i}") for i in range(40)]
     data = write_jsonl(tmp_path / "dup.jsonl", rows)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # a relative output is written beside the dataset
     app = DialogHost(SplitScreen(data))
     async with app.run_test(size=(120, 50)) as pilot:
         await settle(pilot)
@@ -58,10 +64,12 @@ async def test_split_grouping_and_bad_numbers(tmp_path: Path) -> None:
         await pilot.press("space")
         await settle(pilot)
         assert "identical prompts kept on one side" in preview_text(app)
+        app.dialog.query_one("#split-valid", Input).value = "held-out.jsonl"
         app.dialog.query_one("#split-seed").focus()
         await _write_and_close(pilot, app)
     result = app.results[0]
     assert isinstance(result, SplitResult)
+    assert result.valid == tmp_path / "held-out.jsonl"
 
     def prompts(path: Path) -> set[str]:
         lines = path.read_text(encoding="utf-8").splitlines()
