@@ -4,12 +4,15 @@ job's event names, with its own config. One process per node, gloo over 127.0.0.
 
 from __future__ import annotations
 
+import json
 import os
+import resource
 import shlex
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +76,34 @@ def _losses(events: list[Any]) -> list[float]:
     return [float(e.data["train_loss"]) for e in events if e.type == "metrics"]
 
 
+def _join(
+    server: LocalServer,
+    job_id: str,
+    message: str,
+    config: Path,
+    cwd: Path,
+    preexec: Callable[[], None] | None = None,
+) -> subprocess.Popen[str]:
+    """Node 1 runs the command from the job's event, with its own config, as a user would."""
+    command = shlex.split(message.split(JOIN, 1)[1])
+    assert command[:3] == ["accelerate", "launch", "--config_file"]
+    assert command[-2:] == [
+        str(server.data_dir / "jobs" / job_id / "launch"),
+        str(server.data_dir / "server.sqlite3"),
+    ]
+    command[0] = str(Path(sys.executable).parent / "accelerate")
+    command[3] = str(config)
+    return subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=dict(os.environ, OMP_NUM_THREADS="1"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=preexec,
+    )
+
+
 @pytest.mark.slow
 def test_two_nodes_on_loopback_train_one_job_as_documented(
     tmp_path: Path, tiny_model_dir: Path, shared_server: LocalServer
@@ -90,23 +121,7 @@ def test_two_nodes_on_loopback_train_one_job_as_documented(
         job_id = _train(client)
         message = _join_message(client, job_id)
         assert message.startswith("Waiting for 1 more machine to join; ")
-        # Node 1 runs the command from the event, with its own config, as a user would.
-        command = shlex.split(message.split(JOIN, 1)[1])
-        assert command[:3] == ["accelerate", "launch", "--config_file"]
-        assert command[-2:] == [
-            str(server.data_dir / "jobs" / job_id / "launch"),
-            str(server.data_dir / "server.sqlite3"),
-        ]
-        command[0] = str(Path(sys.executable).parent / "accelerate")
-        command[3] = str(node1)
-        joined = subprocess.Popen(
-            command,
-            cwd=tmp_path,
-            env=dict(os.environ, OMP_NUM_THREADS="1"),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        joined = _join(server, job_id, message, node1, tmp_path)
         done = wait_for_status(client, job_id, {"succeeded", "failed", "cancelled"}, timeout=600)
         node1_output, _ = joined.communicate(timeout=120)
         assert done.status == "succeeded", (done.error, node1_output[-2000:])
@@ -138,6 +153,72 @@ def test_two_nodes_on_loopback_train_one_job_as_documented(
     assert _losses(events) == pytest.approx(
         _losses(_events(single_client, single)), rel=LOSS_TOLERANCE
     )
+    assert "Traceback" not in server.stderr()
+
+
+# A rank of the tiny model under DDP runs at ~3.1 GiB of address space; with 64 rows of 512
+# tokens in one forward pass it asks for one more 2 GiB block. 4 GiB lets it start and not that.
+NODE1_ADDRESS_SPACE = 4 * 2**30
+
+
+def _limit_node1() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (NODE1_ADDRESS_SPACE, NODE1_ADDRESS_SPACE))
+
+
+def _long_examples(n: int) -> bytes:
+    answer = "the cat sat on a mat and the dog ran in a park " * 40  # past the 512-token context
+    lines = [
+        {
+            "messages": [
+                {"role": "user", "content": f"story {i}"},
+                {"role": "assistant", "content": answer},
+            ]
+        }
+        for i in range(n)
+    ]
+    return ("\n".join(json.dumps(line) for line in lines) + "\n").encode()
+
+
+@pytest.mark.slow
+def test_a_node_that_runs_out_of_memory_fails_the_job_with_its_reason(
+    tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Node 1 has less memory than node 0 (here: `ulimit -v` on node 1 alone). Node 0's rank
+    # only learns that its peer went away; the job must say what happened on node 1.
+    monkeypatch.setenv("FT_TUI_TRAIN_TOKEN_BUDGET", str(64 * 512))  # both nodes' environment
+    port = _free_port()
+    node0 = _node_config(tmp_path / "node0.yaml", 0, port)
+    node1 = _node_config(tmp_path / "node1.yaml", 1, port)
+    server = LocalServer(
+        tmp_path / "shared-disk", tiny_model_dir, ["--accelerate-config", str(node0)]
+    )
+    server.start()
+    joined: subprocess.Popen[str] | None = None
+    try:
+        client = server.client()
+        training = client.files.create(file=("t.jsonl", _long_examples(128)), purpose="fine-tune")
+        job = client.fine_tuning.jobs.create(
+            model=TINY,
+            training_file=training.id,
+            method={
+                "type": "supervised",
+                "supervised": {"hyperparameters": {"n_epochs": 1, "batch_size": 128}},
+            },
+        )
+        message = _join_message(client, job.id)
+        joined = _join(server, job.id, message, node1, tmp_path, preexec=_limit_node1)
+        done = wait_for_status(client, job.id, {"succeeded", "failed", "cancelled"}, timeout=600)
+        node1_output, _ = joined.communicate(timeout=120)
+        assert done.status == "failed", node1_output[-2000:]
+        assert done.error.code == "out_of_memory", (done.error, node1_output[-2000:])
+        assert done.error.message.startswith("Rank 1: Out of memory while training")
+        assert "lower batch_size" in done.error.message
+        assert joined.returncode != 0
+    finally:
+        if joined is not None and joined.poll() is None:
+            joined.kill()
+            joined.wait(10)
+        server.stop()
     assert "Traceback" not in server.stderr()
 
 

@@ -25,9 +25,11 @@ from typing import Any
 from tui.local.child_process import SERVER_PID_ENV
 from tui.local.drivers import RunResult, TrainingRun
 from tui.local.store import Store
+from tui.local.training.failures import root_failure
 from tui.local.training.interface import StopKind, TrainingRequest
 from tui.local.training.worker import (
     CONTROL_FILE,
+    RANK_ERROR_GLOB,
     REQUEST_FILE,
     RESULT_FILE,
     outcome_from_json,
@@ -177,6 +179,8 @@ class _LaunchedRun:
         self._dir.mkdir(parents=True, exist_ok=True)
         for name in (CONTROL_FILE, RESULT_FILE):
             (self._dir / name).unlink(missing_ok=True)
+        for stale in self._dir.glob(RANK_ERROR_GLOB):
+            stale.unlink(missing_ok=True)
         (self._dir / REQUEST_FILE).write_text(request_to_json(request), encoding="utf-8")
         others = other_machines(config)
         if others:  # the job's events tell the user what to run on the other machines
@@ -220,14 +224,38 @@ class _LaunchedRun:
         try:
             data = json.loads((self._dir / RESULT_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
+            data = None
+        if data is not None and "outcome" in data:
+            return RunResult(outcome=outcome_from_json(data["outcome"]))
+        failures = [(0, data)] if data is not None else []
+        failures += self._rank_errors()
+        if not failures:
             return RunResult(
                 error_code="training_launch_failed",
                 error_message="The training processes stopped before they could start "
                 f"(exit code {self._process.returncode}): {self._log_tail()}",
             )
-        if "outcome" in data:
-            return RunResult(outcome=outcome_from_json(data["outcome"]))
-        return RunResult(error_code=data["error_code"], error_message=data["error_message"])
+        rank, chosen = root_failure(failures)
+        prefix = f"Rank {rank}: " if rank else ""
+        return RunResult(
+            error_code=str(chosen["error_code"]),
+            error_message=prefix + str(chosen["error_message"]),
+        )
+
+    def _rank_errors(self) -> list[tuple[int, dict[str, Any]]]:
+        """What ranks other than 0 reported when they failed, by rank."""
+        import json
+
+        found: list[tuple[int, dict[str, Any]]] = []
+        for path in self._dir.glob(RANK_ERROR_GLOB):
+            digits = path.stem.removeprefix("error-rank")
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if digits.isdigit() and isinstance(data, dict) and "error_code" in data:
+                found.append((int(digits), data))
+        return sorted(found, key=lambda item: item[0])
 
     def _log_tail(self) -> str:
         try:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import signal
 import traceback
+from typing import Any
 
 from tui.local.training.interface import TrainingError
 
@@ -82,6 +83,23 @@ def training_failure(exc: BaseException, details: str) -> TrainingError:
     return TrainingError(
         "server_error", f"The trainer failed unexpectedly: {detail} (details in {details})"
     )
+
+
+# What a rank says when another rank died under it: a consequence, not the cause.
+_LOST_PEER = ("connection closed by peer", "connection reset by peer", "remote worker crash")
+
+
+def root_failure(failures: list[tuple[int, dict[str, Any]]]) -> tuple[int, dict[str, Any]]:
+    """The failure to report among several ranks' (rank, {error_code, error_message}), lowest
+    rank first: a specific code beats `server_error`, and an error that is not a lost peer
+    beats one that is (rank 0 blocked in an all-reduce learns only that a peer went away)."""
+
+    def lost_peer(item: tuple[int, dict[str, Any]]) -> bool:
+        return any(p in str(item[1].get("error_message", "")).lower() for p in _LOST_PEER)
+
+    specific = [f for f in failures if f[1].get("error_code") != "server_error"]
+    causes = [f for f in failures if not lost_peer(f)]
+    return (specific or causes or failures)[0]
 
 
 def ended_silently(exit_code: int | None) -> TrainingError:

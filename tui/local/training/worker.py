@@ -3,7 +3,8 @@
     python -m tui.local.training.worker RUN_DIR DB_PATH
 
 RUN_DIR holds `request.json` (the `TrainingRequest`), `control` (the server writes `cancel` or
-`pause` there) and, when the run ends, `result.json` written by rank 0. Every rank trains (the
+`pause` there) and, when the run ends, `result.json` written by rank 0 (and `error-rankN.json`
+from any other rank that failed). Every rank trains (the
 Trainer and accelerate do the distribution); only rank 0 has a sink that writes events and
 checkpoints to the server's SQLite file, and only it reads the control file — the bridge
 broadcasts its decision to the other ranks.
@@ -32,6 +33,11 @@ from tui.local.training.interface import (
 REQUEST_FILE = "request.json"
 CONTROL_FILE = "control"
 RESULT_FILE = "result.json"
+RANK_ERROR_GLOB = "error-rank*.json"
+
+
+def rank_error_file(rank: int) -> str:
+    return f"error-rank{rank}.json"
 
 
 def request_to_json(request: TrainingRequest) -> str:
@@ -165,10 +171,15 @@ def main(argv: list[str]) -> int:
             traceback.print_exc()  # into launcher.log
         failure = training_failure(exc, str(run_dir / "launcher.log"))
         result = {"error_code": failure.code, "error_message": failure.message}
-    if rank_zero:
-        staging = run_dir / (RESULT_FILE + ".partial")
+    # Rank 0 writes the result; another rank that fails writes its own error, because the
+    # launcher may end rank 0 (blocked in a collective) before it can say anything.
+    name = RESULT_FILE if rank_zero else None
+    if name is None and "outcome" not in result:
+        name = rank_error_file(int(os.environ.get("RANK", "0") or 0))
+    if name is not None:
+        staging = run_dir / (name + ".partial")
         staging.write_text(json.dumps(result), encoding="utf-8")
-        staging.replace(run_dir / RESULT_FILE)
+        staging.replace(run_dir / name)
     return 0 if "outcome" in result else 1
 
 
