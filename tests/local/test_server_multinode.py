@@ -222,6 +222,40 @@ def test_a_node_that_runs_out_of_memory_fails_the_job_with_its_reason(
     assert "Traceback" not in server.stderr()
 
 
+def _command_lines() -> list[bytes]:
+    lines = []
+    for path in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            lines.append(path.read_bytes())
+        except OSError:
+            continue
+    return lines
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads /proc")
+def test_a_job_waiting_for_its_other_machine_can_be_cancelled(
+    tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    port = _free_port()
+    node0 = _node_config(tmp_path / "node0.yaml", 0, port)
+    server = LocalServer(
+        tmp_path / "shared-disk", tiny_model_dir, ["--accelerate-config", str(node0)]
+    )
+    server.start()
+    try:
+        client = server.client()
+        first = _train(client)
+        _join_message(client, first)  # node 1 never comes
+        client.fine_tuning.jobs.cancel(first)
+        assert wait_for_status(client, first, {"cancelled", "failed"}, 60).status == "cancelled"
+        # Nothing of the launch is left waiting on the port.
+        launch = str(server.data_dir / "jobs" / first / "launch").encode()
+        assert not [c for c in _command_lines() if launch in c]
+    finally:
+        server.stop()
+    assert "Traceback" not in server.stderr()
+
+
 def _worker(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in ("RANK", "FT_TUI_SERVER_PID")}
     return subprocess.run(
