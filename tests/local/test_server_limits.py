@@ -165,3 +165,31 @@ def test_an_unusable_accelerate_config_stops_serve_with_one_line(
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("ft-tui serve: accelerate config ") and says in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_batch_size_fits_the_number_of_training_processes(
+    tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    server = LocalServer(tmp_path / "server-data", tiny_model_dir, ["--train-processes", "2"])
+    server.start()
+    try:
+        client = server.client()
+        training = client.files.create(file=("t.jsonl", dataset(12)), purpose="fine-tune").id
+        odd = client.fine_tuning.jobs.create(
+            model=TINY, training_file=training, hyperparameters={"batch_size": 3}
+        )
+        failed = wait_for_status(client, odd.id, {"succeeded", "failed", "cancelled"}, 120)
+        assert failed.status == "failed"
+        assert failed.error.code == "invalid_hyperparameters", failed.error
+        assert "batch_size (3)" in failed.error.message and "2" in failed.error.message
+        messages = [e.message for e in client.fine_tuning.jobs.list_events(odd.id)]
+        assert "Fine-tuning job started" not in messages  # refused before any process starts
+        # "auto" (1 for 12 examples on one process) becomes a batch every process gets a share of.
+        auto = client.fine_tuning.jobs.create(
+            model=TINY, training_file=training, hyperparameters={"n_epochs": 1}
+        )
+        done = wait_for_status(client, auto.id, {"succeeded", "failed", "cancelled"}, 600)
+        assert done.status == "succeeded", done.error
+        assert done.hyperparameters.batch_size == 2
+    finally:
+        server.stop()

@@ -56,6 +56,10 @@ class TrainingRun(Protocol):
 class TrainingDriver(Protocol):
     def start(self, request: TrainingRequest, db_path: Path) -> TrainingRun: ...
 
+    def world_size(self) -> int:
+        """How many processes (on all machines) train each job: batch sizes must divide."""
+        ...
+
 
 class InferenceDriver(Protocol):
     """Answers chat completions. `InferenceEngine` (transformers, in-process) and `VllmDriver`
@@ -184,3 +188,6 @@ class SpawnTrainingDriver:
 
     def start(self, request: TrainingRequest, db_path: Path) -> TrainingRun:
         return _SpawnedRun(request, db_path)
+
+    def world_size(self) -> int:
+        return 1

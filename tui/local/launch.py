@@ -294,3 +294,12 @@ class LaunchTrainingDriver:
 
     def start(self, request: TrainingRequest, db_path: Path) -> TrainingRun:
         return _LaunchedRun(request, db_path, self.processes, self.config)
+
+    def world_size(self) -> int:
+        if self.processes:
+            return self.processes
+        try:
+            total = _read_mapping(self.config).get("num_processes") if self.config else None
+        except (OSError, ValueError):
+            total = None
+        return total if isinstance(total, int) and not isinstance(total, bool) and total > 0 else 1

@@ -224,11 +224,12 @@ class JobRunner:
             ):
                 self._store.add_event(job_id, "Files validated, moving job to queued state")
 
-    @staticmethod
-    def _resolve_hyperparameters(job: dict[str, Any], n_examples: int) -> dict[str, Any]:
+    def _resolve_hyperparameters(self, job: dict[str, Any], n_examples: int) -> dict[str, Any]:
         given = hyperparameters_of(job)
         try:
-            resolved = hyperparameters.resolve(method_of(job), n_examples, given)
+            resolved = hyperparameters.resolve(
+                method_of(job), n_examples, given, self._driver.world_size()
+            )
         except TrainingError as exc:
             raise JobFailure(exc.code, exc.message, "hyperparameters") from None
         return hyperparameters.echo(method_of(job), resolved)

@@ -38,12 +38,24 @@ def auto_batch_size(n_examples: int) -> int:
     return min(8, max(1, n_examples // 500))
 
 
-def resolve(method: str, n_examples: int, given: dict[str, Any]) -> Hyperparameters:
-    """Checked values with "auto"/missing replaced by the rules and defaults above."""
+def resolve(
+    method: str, n_examples: int, given: dict[str, Any], processes: int = 1
+) -> Hyperparameters:
+    """Checked values with "auto"/missing replaced by the rules and defaults above. With several
+    training `processes` the global batch must split evenly: "auto" rounds up to a multiple,
+    a given batch_size that does not divide is an error."""
     try:
         values = check(method, {k: v for k, v in given.items() if v is not None}, "hyperparameters")
     except HyperparameterError as exc:
         raise TrainingError(CODE, exc.message) from None
+    batch = values.get("batch_size", "auto")
+    if batch != "auto" and batch % processes:
+        raise TrainingError(
+            CODE,
+            f"batch_size ({batch}) must be a multiple of the number of training processes "
+            f"({processes}): each process trains an equal share of every batch",
+        )
+    auto_batch = -(-auto_batch_size(n_examples) // processes) * processes
 
     def pick(name: str, auto: Any) -> Any:
         value = values.get(name, "auto")
@@ -52,7 +64,7 @@ def resolve(method: str, n_examples: int, given: dict[str, Any]) -> Hyperparamet
     modules = values.get("lora_target_modules")
     return Hyperparameters(
         n_epochs=pick("n_epochs", default_epochs(n_examples)),
-        batch_size=pick("batch_size", auto_batch_size(n_examples)),
+        batch_size=pick("batch_size", auto_batch),
         learning_rate_multiplier=float(pick("learning_rate_multiplier", 1.0)),
         lora_r=values.get("lora_r", 8),
         lora_alpha=values.get("lora_alpha", 16),
