@@ -30,6 +30,13 @@ from screens.eval import EvalScreen
 from screens.help import KeysScreen
 from tests.app.eval_helpers import stored_run
 from tests.app.helpers import text_of, wait_until
+from tests.app.jobs_helpers import (
+    chart_text,
+    checkpoint_models,
+    header_text,
+    log_messages,
+    open_job,
+)
 from tests.fake_openai.server import FakeOpenAI
 from tui.app import FtApp
 from tui.services.chat import stream_reply
@@ -156,6 +163,23 @@ def test_jobs(snap_compare: SnapCompare, world: FakeOpenAI, size: tuple[int, int
         await wait_until(pilot, lambda: "updated" in status_text(app, "#jobs-status"))
 
     check(snap_compare, make_app(Path("datasets")), size, ready)
+
+
+def test_job_view(snap_compare: SnapCompare, world: FakeOpenAI) -> None:
+    """Mode 2's job view of the finished job: header, loss chart, events and checkpoints."""
+    job_id = _jobs(world)[0]
+    job = world.job(job_id)
+
+    async def ready(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        assert isinstance(app, FtApp)
+        await open_job(pilot, app, job_id)
+        await wait_until(pilot, lambda: "succeeded" in header_text(app))
+        await wait_until(pilot, lambda: len(log_messages(app)) == len(job.events))
+        await wait_until(pilot, lambda: len(checkpoint_models(app)) == len(job.checkpoints))
+        await wait_until(pilot, lambda: "train" in chart_text(app))
+
+    check(snap_compare, make_app(Path("datasets")), (120, 40), ready)
 
 
 # -- 3 Chat ----------------------------------------------------------------------------------
