@@ -18,6 +18,10 @@ from tui import __version__
 COMMANDS: dict[str, tuple[str, str]] = {
     "lint": ("tui.commands.lint", "check a dataset file and estimate tokens, epochs and cost"),
     "serve": ("tui.commands.serve", "run the local OpenAI-compatible fine-tuning server"),
+    "train-node": (
+        "tui.commands.train_node",
+        "join every training run of a multi-node ft-tui serve from another machine",
+    ),
     "convert": (
         "tui.commands.convert",
         "convert CSV/TSV/JSON/XLSX/completions to chat JSONL",

@@ -11,10 +11,11 @@ import shlex
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -47,13 +48,14 @@ def _node_config(path: Path, rank: int, port: int) -> Path:
     return path
 
 
-def _train(client: Any, *, seed: int = 7) -> str:
+def _train(client: Any, *, seed: int = 7, epochs: int = 2) -> str:
     training = client.files.create(file=("t.jsonl", dataset(12)), purpose="fine-tune").id
+    hyper = PIN | {"n_epochs": epochs}
     job = client.fine_tuning.jobs.create(
         model=TINY,
         training_file=training,
         seed=seed,
-        method={"type": "supervised", "supervised": {"hyperparameters": PIN}},
+        method={"type": "supervised", "supervised": {"hyperparameters": hyper}},
     )
     return str(job.id)
 
@@ -120,7 +122,7 @@ def test_two_nodes_on_loopback_train_one_job_as_documented(
         client = server.client()
         job_id = _train(client)
         message = _join_message(client, job_id)
-        assert message.startswith("Waiting for 1 more machine to join; ")
+        assert message.startswith("Waiting for 1 more machine to join (`ft-tui train-node`")
         joined = _join(server, job_id, message, node1, tmp_path)
         done = wait_for_status(client, job_id, {"succeeded", "failed", "cancelled"}, timeout=600)
         node1_output, _ = joined.communicate(timeout=120)
@@ -254,6 +256,71 @@ def test_a_job_waiting_for_its_other_machine_can_be_cancelled(
     finally:
         server.stop()
     assert "Traceback" not in server.stderr()
+
+
+def _line(stream: IO[str], timeout: float = 120.0) -> str:
+    """The next line of a child's output, failing instead of hanging when none comes."""
+    box: list[str] = []
+    reader = threading.Thread(target=lambda: box.append(stream.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    assert box, f"no output line within {timeout} s"
+    return box[0]
+
+
+@pytest.mark.slow
+def test_one_train_node_command_joins_every_job(tmp_path: Path, tiny_model_dir: Path) -> None:
+    port = _free_port()
+    node0 = _node_config(tmp_path / "node0.yaml", 0, port)
+    node1 = _node_config(tmp_path / "node1.yaml", 1, port)
+    server = LocalServer(
+        tmp_path / "shared-disk", tiny_model_dir, ["--accelerate-config", str(node0)]
+    )
+    server.start()
+    agent = subprocess.Popen(
+        [sys.executable, "-m", "tui", "train-node", "--data-dir", str(server.data_dir)]
+        + ["--accelerate-config", str(node1)],
+        cwd=tmp_path,
+        env=dict(os.environ, OMP_NUM_THREADS="1"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert agent.stdout is not None
+        assert "waiting for training runs" in _line(agent.stdout)
+        client = server.client()
+        for _ in range(2):  # started once, it serves one job after another
+            job_id = _train(client, epochs=1)
+            done = wait_for_status(client, job_id, {"succeeded", "failed", "cancelled"}, 600)
+            assert done.status == "succeeded", done.error
+            assert agent.poll() is None
+            assert f"joining job {job_id}" in _line(agent.stdout)
+            assert "exit code 0" in _line(agent.stdout)
+            # The run is over: nothing is left for a late node to join.
+            assert not (server.data_dir / "jobs" / job_id / "launch" / "request.json").exists()
+    finally:
+        agent.terminate()
+        agent.wait(30)
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    ("rank", "says"),
+    [(0, "needs machine_rank 1 or more"), (1, "not an ft-tui serve data dir")],
+)
+def test_train_node_refuses_what_cannot_join(tmp_path: Path, rank: int, says: str) -> None:
+    config = _node_config(tmp_path / "node.yaml", rank, _free_port())
+    result = subprocess.run(
+        [sys.executable, "-m", "tui", "train-node", "--data-dir", str(tmp_path / "nowhere")]
+        + ["--accelerate-config", str(config)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and says in result.stderr
 
 
 def _worker(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -56,7 +56,7 @@ def check_accelerate_config(path: Path, processes: int | None = None) -> None:
     except ImportError as exc:  # pragma: no cover - accelerate comes with the local extra
         raise AccelerateConfigError(f"accelerate is not installed: {exc}") from exc
     try:
-        raw = _read_mapping(path)
+        raw = read_mapping(path)
         load_config_from_file(str(path))
         _check_machines(raw, processes)
     except Exception as exc:  # yaml/json/type errors: the message is what matters
@@ -64,7 +64,7 @@ def check_accelerate_config(path: Path, processes: int | None = None) -> None:
         raise AccelerateConfigError(f"accelerate config {path} is not valid: {detail}") from exc
 
 
-def _read_mapping(path: Path) -> dict[str, Any]:
+def read_mapping(path: Path) -> dict[str, Any]:
     import json
 
     import yaml
@@ -157,7 +157,7 @@ def other_machines(config: Path | None) -> int:
     if config is None:
         return 0
     try:
-        machines = _read_mapping(config).get("num_machines", 1)
+        machines = read_mapping(config).get("num_machines", 1)
     except (OSError, ValueError):
         return 0
     return machines - 1 if isinstance(machines, int) and machines > 1 else 0
@@ -181,11 +181,15 @@ class _LaunchedRun:
             (self._dir / name).unlink(missing_ok=True)
         for stale in self._dir.glob(RANK_ERROR_GLOB):
             stale.unlink(missing_ok=True)
-        (self._dir / REQUEST_FILE).write_text(request_to_json(request), encoding="utf-8")
+        # Present exactly while the run is on: `ft-tui train-node` on other machines joins it.
+        staging = self._dir / (REQUEST_FILE + ".partial")
+        staging.write_text(request_to_json(request), encoding="utf-8")
+        staging.replace(self._dir / REQUEST_FILE)
         others = other_machines(config)
         if others:  # the job's events tell the user what to run on the other machines
             message = (
-                f"Waiting for {others} more machine{'s' if others > 1 else ''} to join; "
+                f"Waiting for {others} more machine{'s' if others > 1 else ''} to join "
+                "(`ft-tui train-node` running there joins every job); "
                 f"on each run: {join_command(self._dir, db_path)}"
             )
             logger.info("job %s: %s", request.job_id, message)
@@ -216,6 +220,7 @@ class _LaunchedRun:
     def result(self) -> RunResult | None:
         if self._result is None and self._process.poll() is not None:
             self._result = self._read_result()
+            (self._dir / REQUEST_FILE).unlink(missing_ok=True)  # the run is over
         return self._result
 
     def _read_result(self) -> RunResult:
@@ -299,7 +304,7 @@ class LaunchTrainingDriver:
         if self.processes:
             return self.processes
         try:
-            total = _read_mapping(self.config).get("num_processes") if self.config else None
+            total = read_mapping(self.config).get("num_processes") if self.config else None
         except (OSError, ValueError):
             total = None
         return total if isinstance(total, int) and not isinstance(total, bool) and total > 0 else 1
