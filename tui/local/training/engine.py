@@ -254,16 +254,17 @@ def steps_per_epoch(n_rows: int, batch_size: int) -> int:
 
 @contextlib.contextmanager
 def out_of_memory_as_error() -> Iterator[None]:
-    import torch
+    """Any of torch's out-of-memory shapes becomes the job's `out_of_memory` error
+    (`failures.out_of_memory_error` words it)."""
+    from tui.local.training.failures import out_of_memory_error
 
     try:
         yield
-    except (MemoryError, torch.cuda.OutOfMemoryError) as exc:
-        raise TrainingError(
-            "out_of_memory",
-            "out of memory while training; lower FT_TUI_TRAIN_TOKEN_BUDGET, max_seq_length or "
-            "batch_size, or use quantization on a GPU",
-        ) from exc
+    except (MemoryError, RuntimeError) as exc:  # torch.OutOfMemoryError is a RuntimeError
+        memory = out_of_memory_error(exc)
+        if memory is None:
+            raise
+        raise memory from exc
 
 
 def run(

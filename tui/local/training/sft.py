@@ -3,17 +3,18 @@
 The examples arrive tokenized with their labels (`examples.py`: only assistant turns with
 `weight != 0` are supervised), so TRL takes them as a processed dataset and keeps the labels.
 Batches are padding-free (TRL's collator flattens a micro-batch into one row with per-example
-position ids; attention stays within each example) and the loss comes from TRL's fused LM head,
-which never builds the full-vocabulary logits of the whole batch. `packing: true` packs examples
-into rows of `max_seq_length` tokens with TRL's best-fit-decreasing packer; steps then count
-packed rows.
+position ids; attention stays within each example) and the loss comes from a fused LM head that
+never builds the full-vocabulary logits of the whole batch: TRL's Triton kernel on CUDA,
+`cpu_lm_head` on CPU (TRL's CPU fallback scores every position and recomputes it).
+`packing: true` packs examples into rows of `max_seq_length` tokens with TRL's best-fit-decreasing
+packer; steps then count packed rows.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from tui.local.training import engine
+from tui.local.training import cpu_lm_head, engine
 from tui.local.training.bridge import BridgeConfig, SinkBridge
 from tui.local.training.examples import TokenizedExample, load_examples
 from tui.local.training.hf import quiet_transformers
@@ -92,6 +93,8 @@ def train_sft(req: TrainingRequest, sink: TrainingSink) -> TrainingOutcome:
             processing_class=base.tokenizer,
             callbacks=[bridge],
         )
+    if base.device_type == "cpu":  # on CUDA, TRL's Triton kernel already scores only labels
+        cpu_lm_head.install(base.model.get_base_model())  # the model TRL gave its fused head
     engine.attach(trainer, bridge)
     if cut and engine.is_main_process():
         sink.event(
