@@ -243,8 +243,9 @@ class NewJobScreen(Screen[str | None]):
         model = self.query_one("#model", Select).value
         method = self.query_one("#method", Select).value
         values = {
-            "model": "" if model is Select.BLANK else str(model),
-            "method": "supervised" if method is Select.BLANK else str(method),
+            # before the models are listed the select holds no value (Select.NULL)
+            "model": model if isinstance(model, str) else "",
+            "method": method if isinstance(method, str) else "supervised",
         }
         for name in TEXT_FIELDS:
             values[name] = self.query_one(f"#{name}", Input).value

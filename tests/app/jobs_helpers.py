@@ -99,7 +99,8 @@ async def open_new_job_form(
     screen = app.screen
     assert isinstance(screen, NewJobScreen)
     select = screen.query_one("#model", Select)
-    await wait_until(pilot, lambda: select.value is not Select.BLANK)
+    # the models are listed in the background; until then the select holds Select.NULL
+    await wait_until(pilot, lambda: isinstance(select.value, str))
     if model is not None:
         select.value = model
     return screen

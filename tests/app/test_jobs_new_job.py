@@ -79,6 +79,21 @@ async def test_bad_fields_are_named_and_nothing_is_sent(
         assert not _created(fake_openai)
 
 
+async def test_launching_before_the_models_are_listed_asks_for_a_base_model(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await _open_form(pilot, app, _dataset(tmp_path / "ok.jsonl", 12))
+        screen.query_one("#model", Select).clear()  # the state while the list is loading
+        await pilot.press("ctrl+l")
+        problems = screen.query_one("#form-problems")
+        await wait_until(pilot, lambda: "base model" in text_of(problems))
+        assert "base model: choose one" in text_of(problems)
+        assert "NULL" not in text_of(problems)
+        assert not _created(fake_openai)
+
+
 async def test_lint_errors_block_the_launch(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
     path = _dataset(tmp_path / "broken.jsonl", 12, broken=3)
     app = make_app(tmp_path)

@@ -39,7 +39,7 @@ async def test_launch_follow_and_finish_a_real_local_job(
         await wait_until(pilot, lambda: isinstance(app.screen, NewJobScreen))
         form = app.screen
         select = form.query_one("#model", Select)
-        await wait_until(pilot, lambda: select.value is not Select.BLANK)
+        await wait_until(pilot, lambda: isinstance(select.value, str))
         # The server's own models come before the OpenAI catalog.
         served_before = {m.id for m in local_server.client().models.list().data}
         assert select.value in served_before and TINY in served_before
