@@ -89,3 +89,31 @@ def test_micro_batches_respect_the_token_budget() -> None:
     assert micro_batch_size(8, longest=100, budget=50) == 1  # never less than one example
     assert micro_batch_size(6, longest=10, budget=45) == 3  # a divisor of the batch
     assert micro_batch_size(4, longest=10, budget=10**6) == 4
+
+
+def test_every_rank_sizes_micro_batches_by_the_servers_budget(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A node whose own FT_TUI_TRAIN_TOKEN_BUDGET differs still follows the request (which
+    carries the server's), so the ranks of a multi-node run agree on their micro-batches."""
+    from tui.local.training import Hyperparameters, TrainingRequest
+    from tui.local.training.engine import token_budget
+    from tui.local.training.worker import request_from_json, request_to_json
+
+    request = TrainingRequest(
+        "ftjob-1",
+        tmp_path,
+        tmp_path / "t.jsonl",
+        None,
+        Hyperparameters(1, 4, 1.0),
+        0,
+        tmp_path,
+        "ft:x",
+        token_budget=4096,
+    )
+    carried = request_from_json(request_to_json(request))
+    monkeypatch.setenv("FT_TUI_TRAIN_TOKEN_BUDGET", "64")  # this node's own setting
+    assert token_budget("cpu", carried.token_budget) == 4096
+    assert token_budget("cpu") == 64
+    monkeypatch.delenv("FT_TUI_TRAIN_TOKEN_BUDGET")
+    assert token_budget("cpu") == 512 and token_budget("cuda") == 16384

@@ -24,6 +24,7 @@ from tui.local.result_file import write_result_csv
 from tui.local.settings import ServerSettings
 from tui.local.store import Store, now
 from tui.local.training import hyperparameters
+from tui.local.training.engine import configured_token_budget
 from tui.local.training.interface import (
     TrainingError,
     TrainingOutcome,
@@ -311,6 +312,7 @@ class JobRunner:
             resume=self._store.job_resume_dir(str(job["id"])) is not None,
             method="dpo" if method_of(job) == "dpo" else "supervised",
             init_adapter=init_adapter,
+            token_budget=configured_token_budget(),
         )
 
     def _reap(self) -> None:

@@ -32,10 +32,17 @@ DEFAULT_TOKEN_BUDGET_CUDA = 16384
 MAX_TRAIN_LENGTH = 4096
 
 
-def token_budget(device_type: str) -> int:
+def configured_token_budget() -> int | None:
+    """`FT_TUI_TRAIN_TOKEN_BUDGET` of this process, if set to a positive whole number."""
     configured = os.environ.get("FT_TUI_TRAIN_TOKEN_BUDGET", "")
-    if configured.isdigit() and int(configured) > 0:
-        return int(configured)
+    return int(configured) if configured.isdigit() and int(configured) > 0 else None
+
+
+def token_budget(device_type: str, requested: int | None = None) -> int:
+    """The request's budget (the server's setting), else this process's, else the default."""
+    budget = requested or configured_token_budget()
+    if budget:
+        return budget
     return DEFAULT_TOKEN_BUDGET_CUDA if device_type == "cuda" else DEFAULT_TOKEN_BUDGET_CPU
 
 
@@ -185,7 +192,7 @@ def common_args(req: TrainingRequest, base: Base, longest: int) -> dict[str, Any
             f"processes ({processes})",
         )
     per_rank = hp.batch_size // processes
-    micro = micro_batch_size(per_rank, longest, token_budget(base.device_type))
+    micro = micro_batch_size(per_rank, longest, token_budget(base.device_type, req.token_budget))
     checkpointing = hp.gradient_checkpointing
     if checkpointing is None:
         checkpointing = base.device_type == "cuda"

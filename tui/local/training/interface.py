@@ -63,6 +63,9 @@ class TrainingRequest:
     resume: bool = False  # continue from the pause state in work_dir
     method: Literal["supervised", "dpo"] = "supervised"
     init_adapter: Path | None = None  # continued training: start from this fine-tune's adapter
+    # tokens per forward pass as the server was configured (FT_TUI_TRAIN_TOKEN_BUDGET), so every
+    # rank of a multi-node run sizes its micro-batches alike; None: the device's default
+    token_budget: int | None = None
 
 
 class TrainingSink(Protocol):
