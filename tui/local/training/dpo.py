@@ -28,8 +28,6 @@ from tui.local.training.interface import (
     TrainingRequest,
     TrainingSink,
 )
-from tui.local.training.results import ResultCsv
-from tui.local.training.state import checked_resume_checkpoint, clear_previous_run
 
 
 def load_pairs(path: Path, *, what: str = "training file") -> list[dict[str, Any]]:
@@ -111,9 +109,7 @@ def train_dpo(req: TrainingRequest, sink: TrainingSink) -> TrainingOutcome:
     valid_rows = (
         load_pairs(req.validation_file, what="validation file") if req.validation_file else []
     )
-    req.work_dir.mkdir(parents=True, exist_ok=True)
-    if not req.resume and engine.is_main_process():
-        clear_previous_run(req.work_dir)
+    engine.prepare_work_dir(req)
     args = engine.common_args(req, base, max_length)
     config = DPOConfig(**args, beta=hp.beta, max_length=max_length, truncation_mode="keep_start")
     bridge = SinkBridge(
@@ -143,16 +139,4 @@ def train_dpo(req: TrainingRequest, sink: TrainingSink) -> TrainingOutcome:
     except ValueError as exc:  # TRL's checks of the data (e.g. a template it cannot apply)
         raise TrainingError("invalid_training_file", f"cannot prepare the DPO data: {exc}") from exc
     engine.attach(trainer, bridge)
-    fingerprint = {
-        "seed": req.seed,
-        "n_examples": len(train_rows),
-        **{k: v for k, v in vars(hp).items() if not isinstance(v, tuple)},
-        "lora_target_modules": list(hp.lora_target_modules),
-    }
-    finished = 0
-    if req.resume:
-        finished = int(checked_resume_checkpoint(req.work_dir, fingerprint).name[11:])
-    if engine.is_main_process():
-        bridge.config.csv = ResultCsv(req.work_dir / "results.csv", keep_until_step=finished)
-    outcome: TrainingOutcome = engine.run(trainer, bridge, req, fingerprint)
-    return outcome
+    return engine.train_and_finish(trainer, bridge, req, len(train_rows))

@@ -21,6 +21,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tui.local.training import state
@@ -274,16 +275,48 @@ def out_of_memory_as_error() -> Iterator[None]:
         raise memory from exc
 
 
-def run(
-    trainer: Any, bridge: Any, req: TrainingRequest, fingerprint: dict[str, Any]
+def prepare_work_dir(req: TrainingRequest) -> None:
+    """The job's folder; a fresh (not resumed) run starts without the files of an earlier one."""
+    req.work_dir.mkdir(parents=True, exist_ok=True)
+    if not req.resume and is_main_process():
+        state.clear_previous_run(req.work_dir)
+
+
+def train_and_finish(
+    trainer: Any, bridge: Any, req: TrainingRequest, n_examples: int
 ) -> TrainingOutcome:
-    """Train (or resume), then turn the end of the run into a `TrainingOutcome`."""
+    """Check a resume against this request, open the result CSV (kept up to the resumed step),
+    then train (see `run`)."""
+    from tui.local.training.results import ResultCsv
+
+    hp = req.hyperparameters
+    fingerprint = {
+        "seed": req.seed,
+        "n_examples": n_examples,
+        **{k: v for k, v in vars(hp).items() if not isinstance(v, tuple)},
+        "lora_target_modules": list(hp.lora_target_modules),
+    }
+    resume_from = None
+    finished = 0
+    if req.resume:
+        resume_from = str(state.checked_resume_checkpoint(req.work_dir, fingerprint))
+        finished = int(Path(resume_from).name.removeprefix("checkpoint-"))
+    if is_main_process():
+        bridge.config.csv = ResultCsv(req.work_dir / state.RESULT_CSV, keep_until_step=finished)
+    return run(trainer, bridge, req, fingerprint, resume_from)
+
+
+def run(
+    trainer: Any,
+    bridge: Any,
+    req: TrainingRequest,
+    fingerprint: dict[str, Any],
+    resume_from: str | None,
+) -> TrainingOutcome:
+    """Train (or resume from `resume_from`), then turn the end of the run into an outcome."""
     from tui.local.training.bridge import RunStopped
 
     csv_path = req.work_dir / state.RESULT_CSV
-    resume_from = None
-    if req.resume:
-        resume_from = str(state.checked_resume_checkpoint(req.work_dir, fingerprint))
     try:
         with out_of_memory_as_error():
             trainer.train(resume_from_checkpoint=resume_from)

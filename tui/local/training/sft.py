@@ -19,8 +19,6 @@ from tui.local.training.bridge import BridgeConfig, SinkBridge
 from tui.local.training.examples import TokenizedExample, load_examples
 from tui.local.training.hf import quiet_transformers
 from tui.local.training.interface import TrainingOutcome, TrainingRequest, TrainingSink
-from tui.local.training.results import ResultCsv
-from tui.local.training.state import clear_previous_run
 
 
 def _dataset(examples: list[TokenizedExample]) -> Any:
@@ -60,9 +58,7 @@ def train_sft(req: TrainingRequest, sink: TrainingSink) -> TrainingOutcome:
             req.validation_file, base.tokenizer, max_length, what="validation file"
         )
         cut += valid_cut
-    req.work_dir.mkdir(parents=True, exist_ok=True)
-    if not req.resume and engine.is_main_process():
-        clear_previous_run(req.work_dir)
+    engine.prepare_work_dir(req)
     longest = max_length if hp.packing else max(len(e.input_ids) for e in train_set)
     args = engine.common_args(req, base, longest)
     config = SFTConfig(
@@ -105,20 +101,4 @@ def train_sft(req: TrainingRequest, sink: TrainingSink) -> TrainingOutcome:
     bridge.config.steps_per_epoch = engine.steps_per_epoch(len(prepared), hp.batch_size)
     if valid_set:
         bridge.config.valid_dataset = _dataset(valid_set)
-    fingerprint = {
-        "seed": req.seed,
-        "n_examples": len(train_set),
-        **{k: v for k, v in vars(hp).items() if not isinstance(v, tuple)},
-        "lora_target_modules": list(hp.lora_target_modules),
-    }
-    finished = 0
-    if req.resume:
-        from tui.local.training.state import checked_resume_checkpoint
-
-        finished = int(checked_resume_checkpoint(req.work_dir, fingerprint).name[11:])
-    if engine.is_main_process():
-        bridge.config.csv = ResultCsv(
-            req.work_dir / "results.csv", keep_until_step=finished if req.resume else 0
-        )
-    outcome: TrainingOutcome = engine.run(trainer, bridge, req, fingerprint)
-    return outcome
+    return engine.train_and_finish(trainer, bridge, req, len(train_set))
