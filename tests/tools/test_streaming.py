@@ -112,3 +112,10 @@ def test_an_unexpected_failure_is_one_line_not_a_traceback(
     assert "Traceback" not in err
     with pytest.raises(KeyboardInterrupt):  # left to the CLI entry point (exit 130)
         run_tool("split", interrupted)
+
+    def reader_went_away() -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    with pytest.raises(BrokenPipeError):  # left to the CLI entry point (`| head`: exit 0)
+        run_tool("split", reader_went_away)
+    assert "error" not in capsys.readouterr().err

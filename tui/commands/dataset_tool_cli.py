@@ -48,6 +48,10 @@ def run_tool(
     and exit code 2, a bug one `internal error:` line and exit code 1, never a traceback."""
     try:
         return body()
+    except (KeyboardInterrupt, BrokenPipeError):
+        # the CLI entry point turns these into exit codes (a closed pipe, `| head`, is exit 0);
+        # first, since a BrokenPipeError is also an OSError
+        raise
     except bad_input as exc:
         print(f"ft-tui {command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -55,8 +59,6 @@ def run_tool(
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"ft-tui {command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (KeyboardInterrupt, BrokenPipeError):
-        raise  # the CLI entry point turns these into exit codes
     except Exception as exc:  # a bug: still one line, never a traceback
         print(
             f"ft-tui {command}: internal error: {type(exc).__name__}: {exc} "
