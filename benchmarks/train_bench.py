@@ -1,8 +1,10 @@
 """Training throughput: ft-tui's `run_training` vs a plain transformers `Trainer` + peft run.
 
-ft-tui trains on TRL's SFTTrainer with padding-free batches and TRL's chunked LM-head loss (no
-full-vocabulary logits for the whole batch); the baseline is the textbook Trainer + peft recipe
-with a padding collator. Each run happens in a fresh process, so its peak RSS is its own.
+ft-tui trains on TRL's SFTTrainer with padding-free batches and, on CPU, its own LM-head loss
+over the supervised positions only (`tui/local/training/cpu_lm_head.py`; no full-vocabulary logits
+for the whole batch); the baseline is the textbook Trainer + peft recipe with a padding collator.
+On a shared machine `--threads 1` gives the steadiest per-CPU-second figures. Each run happens
+in a fresh process, so its peak RSS is its own.
 
 Same base model, same LoRA config (r=8, alpha=16, dropout 0.05, all linear layers), same examples
 and masking, same batch size, epochs, learning rate, schedule and seed. Reported: trained tokens
