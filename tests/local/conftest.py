@@ -158,3 +158,18 @@ def wait_for_status(client: Any, job_id: str, statuses: set[str], timeout: float
         if time.monotonic() > deadline:
             raise AssertionError(f"job {job_id} still {job.status} after {timeout}s")
         time.sleep(0.2)
+
+
+def long_examples(n: int) -> bytes:
+    """`n` chat lines whose answer runs past the tiny model's 512-token context."""
+    answer = "the cat sat on a mat and the dog ran in a park " * 40
+    lines = [
+        {
+            "messages": [
+                {"role": "user", "content": f"story {i}"},
+                {"role": "assistant", "content": answer},
+            ]
+        }
+        for i in range(n)
+    ]
+    return ("\n".join(json.dumps(line) for line in lines) + "\n").encode()

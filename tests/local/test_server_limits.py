@@ -3,7 +3,6 @@ a job that does not fit in memory, and accelerate configs that cannot work."""
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import signal
@@ -14,7 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.local.conftest import API_KEY, ROOT, TINY, LocalServer, dataset, wait_for_status
+from tests.local.conftest import (
+    API_KEY,
+    ROOT,
+    TINY,
+    LocalServer,
+    dataset,
+    long_examples,
+    wait_for_status,
+)
 
 # A trainer of the tiny model peaks at ~2.5 GiB of address space (torch, TRL and their threads);
 # the oversized job below asks for one 16 GiB block. 6 GiB sits well between the two.
@@ -23,20 +30,6 @@ ADDRESS_SPACE_LIMIT = 6 * 2**30
 
 def _limit_address_space() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_LIMIT, ADDRESS_SPACE_LIMIT))
-
-
-def _long_examples(n: int) -> bytes:
-    answer = "the cat sat on a mat and the dog ran in a park " * 40  # past the 512-token context
-    lines = [
-        {
-            "messages": [
-                {"role": "user", "content": f"story {i}"},
-                {"role": "assistant", "content": answer},
-            ]
-        }
-        for i in range(n)
-    ]
-    return ("\n".join(json.dumps(line) for line in lines) + "\n").encode()
 
 
 def test_a_job_that_does_not_fit_in_memory_fails_with_out_of_memory(
@@ -49,7 +42,7 @@ def test_a_job_that_does_not_fit_in_memory_fails_with_out_of_memory(
     server.start()
     try:
         client = server.client()
-        big = client.files.create(file=("big.jsonl", _long_examples(256)), purpose="fine-tune")
+        big = client.files.create(file=("big.jsonl", long_examples(256)), purpose="fine-tune")
         job = client.fine_tuning.jobs.create(
             model=TINY,
             training_file=big.id,

@@ -4,7 +4,6 @@ job's event names, with its own config. One process per node, gloo over 127.0.0.
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import shlex
@@ -19,7 +18,7 @@ from typing import IO, Any
 
 import pytest
 
-from tests.local.conftest import ROOT, TINY, LocalServer, dataset, wait_for_status
+from tests.local.conftest import ROOT, TINY, LocalServer, dataset, long_examples, wait_for_status
 
 # Same global batch (4) and seed as a 1-process run: gloo sums the float32 gradients of the two
 # nodes in another order, so losses agree to ~1e-6 relative (see test_server_engine.py).
@@ -167,20 +166,6 @@ def _limit_node1() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (NODE1_ADDRESS_SPACE, NODE1_ADDRESS_SPACE))
 
 
-def _long_examples(n: int) -> bytes:
-    answer = "the cat sat on a mat and the dog ran in a park " * 40  # past the 512-token context
-    lines = [
-        {
-            "messages": [
-                {"role": "user", "content": f"story {i}"},
-                {"role": "assistant", "content": answer},
-            ]
-        }
-        for i in range(n)
-    ]
-    return ("\n".join(json.dumps(line) for line in lines) + "\n").encode()
-
-
 @pytest.mark.slow
 def test_a_node_that_runs_out_of_memory_fails_the_job_with_its_reason(
     tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
@@ -198,7 +183,7 @@ def test_a_node_that_runs_out_of_memory_fails_the_job_with_its_reason(
     joined: subprocess.Popen[str] | None = None
     try:
         client = server.client()
-        training = client.files.create(file=("t.jsonl", _long_examples(128)), purpose="fine-tune")
+        training = client.files.create(file=("t.jsonl", long_examples(128)), purpose="fine-tune")
         job = client.fine_tuning.jobs.create(
             model=TINY,
             training_file=training.id,
